@@ -1,0 +1,248 @@
+"""Decision-level (late) fusion: one estimator per view, predictions combined."""
+
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.multiclass import check_classification_targets
+
+from .._views import validate_multiview_data
+from ..utils._compat import (
+    HasMethods,
+    StrOptions,
+    _fit_context,
+    available_if,
+    check_is_fitted,
+)
+
+
+def _resolve_view_weights(weights, views):
+    """Broadcast ``weights`` (None, mapping or sequence) to {view: float}."""
+    views = list(views)
+    if weights is None:
+        return dict.fromkeys(views, 1.0)
+    if isinstance(weights, Mapping):
+        unknown = sorted(set(weights) - set(views))
+        if unknown:
+            raise ValueError(f"weights names unknown view(s) {unknown}; the views are {views}.")
+        resolved = {v: float(weights.get(v, 1.0)) for v in views}
+    else:
+        weights = np.asarray(weights, dtype=float).ravel()
+        if weights.size != len(views):
+            raise ValueError(
+                f"weights has {weights.size} entries but there are {len(views)} views {views}; "
+                f"give one weight per view or a mapping {{view: weight}}."
+            )
+        resolved = dict(zip(views, weights.tolist()))
+    if any(not np.isfinite(w) or w < 0 for w in resolved.values()):
+        raise ValueError(f"weights must be finite and non-negative; got {resolved}.")
+    if not any(w > 0 for w in resolved.values()):
+        raise ValueError(f"At least one view weight must be positive; got {resolved}.")
+    return resolved
+
+
+def _soft_voting(estimator):
+    return estimator.voting == "soft"
+
+
+class LateFusionClassifier(ClassifierMixin, BaseEstimator):
+    """Decision-level fusion: one classifier per view, probabilities or votes combined.
+
+    A clone of ``estimator`` is fitted on each view's columns. Predictions are
+    the weighted mean of the per-view class probabilities (``voting="soft"``) or
+    a weighted majority vote (``voting="hard"``). A row missing a view (all NaN
+    in that view's columns) is predicted from the views it has, with the
+    weights renormalised; each view's classifier is fitted on the rows where
+    that view is present.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Classifier cloned for every view. ``None`` means
+        ``LogisticRegression(max_iter=1000)``. Soft voting needs
+        ``predict_proba``.
+    views : mapping of str to columns, default=None
+        Which columns form each view; ``None`` infers them from
+        ``<view>__<feature>`` column names. See :func:`mmsk.resolve_views`.
+    voting : {"soft", "hard"}, default="soft"
+        Combine probabilities or predicted labels.
+    weights : mapping of str to float, or array-like, default=None
+        Weight of each view (views not named in a mapping get 1.0). ``None``
+        weighs all views equally.
+
+    Attributes
+    ----------
+    estimators_ : dict of str to estimator
+        The fitted classifier of each view.
+    weights_ : dict of str to float
+        The resolved weight of each view.
+    view_indices_ : dict of str to ndarray of int
+        Column positions of each view in X.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of columns of X seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X was a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.VotingClassifier : votes among estimators that all see every column.
+    mmsk.make_modality_union : builds the view-prefixed feature stage.
+
+    Examples
+    --------
+    >>> from mmsk.datasets import make_multimodal_classification
+    >>> from mmsk.fusion import LateFusionClassifier
+    >>> X, y = make_multimodal_classification(n_samples=200, random_state=0)
+    >>> clf = LateFusionClassifier().fit(X, y)
+    >>> sorted(clf.estimators_)
+    ['view0', 'view1']
+    >>> clf.predict_proba(X.iloc[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "views": [Mapping, None],
+        "voting": [StrOptions({"soft", "hard"})],
+        "weights": [Mapping, "array-like", None],
+    }
+
+    def __init__(self, estimator=None, *, views=None, voting="soft", weights=None):
+        self.estimator = estimator
+        self.views = views
+        self.voting = voting
+        self.weights = weights
+
+    def _base_estimator(self):
+        if self.estimator is None:
+            return LogisticRegression(max_iter=1000)
+        return self.estimator
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one classifier per view.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features of all views; a view's columns all NaN in a row mark that
+            view missing for the row.
+        y : array-like of shape (n_samples,)
+            Target labels.
+
+        Returns
+        -------
+        self : LateFusionClassifier
+            Fitted estimator.
+        """
+        X, y, masks = validate_multiview_data(
+            self, X, y, reset=True, accept_sparse="csr", dtype="numeric"
+        )
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"The target has a single class ({self.classes_[0]!r}); a classifier needs at "
+                f"least two."
+            )
+        base = self._base_estimator()
+        if self.voting == "soft" and not hasattr(base, "predict_proba"):
+            raise ValueError(
+                f"voting='soft' needs per-view probabilities, but {type(base).__name__} has no "
+                f"predict_proba. Use voting='hard' or a probabilistic classifier."
+            )
+        self.weights_ = _resolve_view_weights(self.weights, self.view_indices_)
+        self.estimators_ = {}
+        for view, idx in self.view_indices_.items():
+            present = ~masks[view]
+            if not present.any():
+                raise ValueError(
+                    f"View {view!r} is missing (all NaN) in every row of the training data; "
+                    f"there is nothing to fit its classifier on."
+                )
+            y_view = y[present]
+            if np.unique(y_view).size < 2:
+                raise ValueError(
+                    f"View {view!r} is present only in rows of class {y_view[0]!r}; its "
+                    f"classifier needs at least two classes."
+                )
+            self.estimators_[view] = clone(base).fit(X[present][:, idx], y_view)
+        return self
+
+    def _per_view(self, X, method):
+        """Yield (view, present mask, output of method on present rows)."""
+        check_is_fitted(self)
+        X, masks = validate_multiview_data(
+            self, X, reset=False, accept_sparse="csr", dtype="numeric"
+        )
+        for view, est in self.estimators_.items():
+            present = ~masks[view]
+            if present.any():
+                out = getattr(est, method)(X[present][:, self.view_indices_[view]])
+                yield view, present, out
+            else:
+                yield view, present, None
+
+    def _combine(self, X, method):
+        n_classes = self.classes_.size
+        scores = None
+        total = None
+        for view, present, out in self._per_view(X, method):
+            if scores is None:
+                scores = np.zeros((present.size, n_classes))
+                total = np.zeros(present.size)
+            if out is None:
+                continue
+            w = self.weights_[view]
+            cols = np.searchsorted(self.classes_, self.estimators_[view].classes_)
+            if method == "predict_proba":
+                scores[np.ix_(present, cols)] += w * out
+            else:
+                votes = np.zeros((out.shape[0], n_classes))
+                votes[np.arange(out.shape[0]), np.searchsorted(self.classes_, out)] = w
+                scores[present] += votes
+            total[present] += w
+        zero = np.flatnonzero(total == 0)
+        if zero.size:
+            raise ValueError(
+                f"Row {zero[0]} has only views with weight 0 present; no prediction can be made. "
+                f"Give those views a positive weight."
+            )
+        return scores / total[:, None]
+
+    @available_if(_soft_voting)
+    def predict_proba(self, X):
+        """Weighted mean of the per-view class probabilities of the views present.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._combine(X, "predict_proba")
+
+    def predict(self, X):
+        """Predict class labels from the views present in each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        method = "predict_proba" if self.voting == "soft" else "predict"
+        return self.classes_[np.argmax(self._combine(X, method), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a whole view of NaN is a missing modality
+        tags.input_tags.sparse = True
+        return tags

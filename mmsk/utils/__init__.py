@@ -1,0 +1,1 @@
+"""Utilities shared by every mmsk family: the scikit-learn compat layer and validation."""

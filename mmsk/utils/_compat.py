@@ -1,0 +1,21 @@
+"""The one place that imports scikit-learn's private helpers.
+
+Every mmsk module imports these names from here, so a scikit-learn release that
+moves or renames one of them breaks this file only.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "Options",
+    "StrOptions",
+    "_fit_context",
+    "available_if",
+    "check_is_fitted",
+    "validate_data",
+]
