@@ -1,5 +1,5 @@
 """Build the feature stage of a multimodal pipeline: raw columns to view-prefixed features."""
 
-from ._union import make_modality_union
+from ._union import ModalityUnion, make_modality_union
 
-__all__ = ["make_modality_union"]
+__all__ = ["ModalityUnion", "make_modality_union"]

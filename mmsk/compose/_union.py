@@ -1,8 +1,99 @@
 """The modality union: a thin layer over ColumnTransformer with view-prefixed names."""
 
+from itertools import chain
+
 from sklearn.compose import ColumnTransformer
 
 from .._views import _check_view_name
+
+
+class ModalityUnion(ColumnTransformer):
+    """A ColumnTransformer whose views are modalities, for multimodal pipelines.
+
+    Identical to :class:`~sklearn.compose.ColumnTransformer` with
+    ``verbose_feature_names_out=True`` (output columns ``<view>__<feature>``),
+    except that :meth:`set_output` also works when a view's transformer cannot
+    produce pandas output itself (for example
+    :class:`~sklearn.feature_extraction.text.TfidfVectorizer`): that view's
+    block is named by the union instead. Build it with
+    :func:`make_modality_union`, which also sets pandas output so that the
+    estimators after it find the views by name.
+
+    Parameters
+    ----------
+    transformers : list of (view, transformer, columns) tuples
+        As in ColumnTransformer; the names are the view names.
+    remainder : {"drop", "passthrough"} or estimator, default="drop"
+    sparse_threshold : float, default=0.0
+    n_jobs : int, default=None
+    transformer_weights : dict, default=None
+    verbose : bool, default=False
+    verbose_feature_names_out : bool, default=True
+        Must stay True: the view prefix is how views are found downstream.
+
+    Attributes
+    ----------
+    transformers_ : list
+        The fitted transformers, as in ColumnTransformer.
+    output_indices_ : dict of str to slice
+        Output columns of each view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from mmsk.compose import ModalityUnion
+    >>> union = ModalityUnion([("a", StandardScaler(), [0, 1]), ("b", "passthrough", [2])])
+    >>> union.fit_transform(np.arange(12.0).reshape(4, 3)).shape
+    (4, 3)
+    """
+
+    def __init__(
+        self,
+        transformers,
+        *,
+        remainder="drop",
+        sparse_threshold=0.0,
+        n_jobs=None,
+        transformer_weights=None,
+        verbose=False,
+        verbose_feature_names_out=True,
+    ):
+        super().__init__(
+            transformers,
+            remainder=remainder,
+            sparse_threshold=sparse_threshold,
+            n_jobs=n_jobs,
+            transformer_weights=transformer_weights,
+            verbose=verbose,
+            verbose_feature_names_out=verbose_feature_names_out,
+        )
+
+    def set_output(self, *, transform=None):
+        """Set the output container of transform and fit_transform.
+
+        Unlike ColumnTransformer, a view transformer without ``set_output``
+        is left as it is; the union wraps its block (densified) under the
+        view's names.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+
+        Returns
+        -------
+        self : ModalityUnion
+        """
+        # ColumnTransformer's own container config (the mixin's set_output)
+        super(ColumnTransformer, self).set_output(transform=transform)
+        for trans in chain(
+            (t for _, t, _ in self.transformers),
+            (t for _, t, _ in getattr(self, "transformers_", [])),
+            [self.remainder],
+        ):
+            if hasattr(trans, "set_output") and not isinstance(trans, str):
+                trans.set_output(transform=transform)
+        return self
 
 
 def make_modality_union(
@@ -11,6 +102,7 @@ def make_modality_union(
     sparse_threshold=0.0,
     n_jobs=None,
     verbose=False,
+    output="pandas",
     **views,
 ):
     """Build the feature stage of a multimodal pipeline from a table.
@@ -34,6 +126,13 @@ def make_modality_union(
         Fit the views' transformers in parallel.
     verbose : bool, default=False
         Print the time each view's transformer takes.
+    output : {"pandas", "default"}, default="pandas"
+        Output container. With "pandas" the next estimator sees the
+        ``<view>__<feature>`` names and finds the views (``views=None``).
+        Transformers between the union and a multimodal estimator must keep
+        the names too: put per-view scaling inside the view (``make_pipeline(
+        AudioFeatures(), StandardScaler())``) or call
+        ``set_output(transform="pandas")`` on the whole pipeline.
     **views : tuple of (columns, transformer)
         ``columns`` is what ColumnTransformer accepts: one column name (a
         transformer such as TfidfVectorizer then gets a 1-D column), a list of
@@ -43,9 +142,10 @@ def make_modality_union(
 
     Returns
     -------
-    union : ColumnTransformer
-        With ``verbose_feature_names_out=True``; its fitted ``output_indices_``
-        gives each view's output columns.
+    union : ModalityUnion
+        A ColumnTransformer with ``verbose_feature_names_out=True`` and, by
+        default, pandas output; its fitted ``output_indices_`` gives each
+        view's output columns.
 
     See Also
     --------
@@ -61,7 +161,7 @@ def make_modality_union(
     ...                       "age": [31.0, 45.0, 27.0], "price": [3.0, 2.5, 4.0]})
     >>> union = make_modality_union(text=("review", TfidfVectorizer()),
     ...                             numeric=(["age", "price"], StandardScaler()))
-    >>> union.fit(table).get_feature_names_out().tolist()
+    >>> union.fit_transform(table).columns.tolist()
     ['text__bad', 'text__cake', 'text__good', 'text__tea', 'numeric__age', 'numeric__price']
     """
     if not views:
@@ -91,11 +191,13 @@ def make_modality_union(
             f"{remainder!r}; rename the view."
         )
     # verbose_feature_names_out=True is what guarantees '<view>__<feature>' names.
-    return ColumnTransformer(
+    if output not in ("pandas", "default"):
+        raise ValueError(f"output must be 'pandas' or 'default'; got {output!r}.")
+    union = ModalityUnion(
         transformers,
         remainder=remainder,
         sparse_threshold=sparse_threshold,
         n_jobs=n_jobs,
         verbose=verbose,
-        verbose_feature_names_out=True,
     )
+    return union.set_output(transform=output)

@@ -1,0 +1,302 @@
+"""Machinery shared by every extractor: reading a column of items, errors, jobs, progress.
+
+An extractor turns one column of a table (paths, bytes, arrays) into a block of
+numeric features. Subclasses implement three hooks:
+
+* ``_load(item)``: a path, bytes or array -> a decoded object (waveform, image);
+* ``_features(obj)``: decoded object -> 1-D float vector of ``len(_names())``;
+* ``_names()``: feature names, known after ``fit``.
+
+Everything else (input checks, missing values, the ``on_error`` policy, the
+error message naming row, column and file, ``n_jobs``, progress bars) is here
+and written once.
+"""
+
+import os
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ..utils._compat import StrOptions, check_is_fitted, validate_data
+
+_MAX_LISTED = 5
+
+
+class ExtractionError(ValueError):
+    """An item of the input column could not be read or featurised.
+
+    The message names the row, the column and the file (or the kind of
+    in-memory item) and what went wrong.
+    """
+
+
+class ExtractionWarning(UserWarning):
+    """Some items could not be read and were recorded as missing (``on_error="nan"``)."""
+
+
+def is_missing_item(item):
+    """True for None, NaN, pandas NA, an empty string and empty bytes."""
+    if item is None or item is pd.NA:
+        return True
+    if isinstance(item, float) and np.isnan(item):
+        return True
+    if isinstance(item, (str, bytes)) and len(item) == 0:
+        return True
+    return False
+
+
+def describe_item(item):
+    """Short text naming an item in error messages: its path, or its type and size."""
+    if isinstance(item, (str, os.PathLike)):
+        return f"file {os.fspath(item)!r}"
+    if isinstance(item, (bytes, bytearray)):
+        return f"{len(item)} bytes in memory"
+    if isinstance(item, np.ndarray):
+        return f"array of shape {item.shape}"
+    return f"{type(item).__name__} value"
+
+
+def check_file(path, allowed_suffixes=None, kind="file"):
+    """Check that ``path`` is an existing, non-empty file with an allowed suffix."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such file {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory, expected a {kind}")
+    suffix = os.path.splitext(path)[1].lower()
+    if allowed_suffixes is not None and suffix not in allowed_suffixes:
+        raise ValueError(
+            f"unsupported extension {suffix or '(none)'!r} for a {kind}; supported: "
+            f"{', '.join(sorted(allowed_suffixes))}"
+        )
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path!r} is empty (0 bytes)")
+    return path
+
+
+def _run_one(extractor, item):
+    """Featurise one item; return the vector or the exception (never raise)."""
+    if is_missing_item(item):
+        return None
+    try:
+        return extractor._features(extractor._load(item))
+    except Exception as exc:  # noqa: BLE001 - reported per row by the caller
+        return exc
+
+
+def _run_chunk(extractor, items):
+    return [_run_one(extractor, item) for item in items]
+
+
+class BaseExtractor(TransformerMixin, BaseEstimator):
+    """Base class of the extractors: one input column of items to a feature block.
+
+    Not for direct use. The input X is one column: a Series, a one-column
+    DataFrame, a list, a 1-D array, or an (n, 1) array, whose items are paths,
+    bytes or arrays. A missing item (None, NaN, empty string) gives an all-NaN
+    row, which mmsk estimators read as the modality missing for that row. A
+    numeric 2-D array is also accepted: each row is one item (a waveform, a
+    flattened image), and an all-NaN row is missing.
+    """
+
+    _parameter_constraints = {
+        "on_error": [StrOptions({"raise", "nan"})],
+        "n_jobs": [Integral, None],
+        "progress": ["boolean"],
+    }
+
+    #: "audio", "image", ...: used in messages.
+    _kind = "item"
+
+    # ------------------------------------------------------------------ hooks
+    def _load(self, item):
+        raise NotImplementedError
+
+    def _features(self, obj):
+        raise NotImplementedError
+
+    def _names(self):
+        raise NotImplementedError
+
+    def _fit_items(self, items):
+        """Learn what the features need from the training items (e.g. a codebook)."""
+
+    # ------------------------------------------------------------------ input
+    def _as_items(self, X, reset):
+        """Validate X; return (items, column name, row labels).
+
+        ``items`` is an object array of paths/bytes/arrays, or a float 2-D
+        array whose rows are the items.
+        """
+        labels = getattr(X, "index", None)
+        if isinstance(X, pd.Series):
+            X = X.to_frame()
+        elif isinstance(X, (list, tuple)):
+            X = np.asarray(X, dtype=object)
+            if X.ndim != 1:
+                X = np.asarray(list(X) + [None], dtype=object)[:-1]  # ragged arrays as objects
+        if isinstance(X, np.ndarray) and X.ndim == 1:
+            X = X.reshape(-1, 1)
+        if isinstance(X, pd.DataFrame) and X.shape[1] == 1 and not pd.api.types.is_numeric_dtype(
+            X.dtypes.iloc[0]
+        ):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            column = str(X.columns[0])
+            items = X.iloc[:, 0].to_numpy(dtype=object)
+            if not items.size:
+                raise ValueError(f"{type(self).__name__}: the input column {column!r} is empty.")
+            return items, column, labels
+        if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUS":
+            if X.shape[1] != 1:
+                raise ValueError(
+                    f"{type(self).__name__} extracts features from ONE column of "
+                    f"{self._kind} items (paths, bytes or arrays); got {X.shape[1]} columns. "
+                    f"Use one extractor per column, e.g. in mmsk.make_modality_union."
+                )
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if not X.shape[0]:
+                raise ValueError(f"{type(self).__name__}: the input column is empty.")
+            return X[:, 0].astype(object), "0", labels
+        # numeric rows: each row is one item
+        X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
+        return X, None, labels
+
+    # ------------------------------------------------------------------ run
+    def _extract(self, items, column, labels):
+        numeric_rows = not (isinstance(items, np.ndarray) and items.dtype == object)
+        if numeric_rows:
+            nan = np.isnan(items)
+            partial = np.flatnonzero(nan.any(axis=1) & ~nan.all(axis=1))
+            if partial.size:
+                row = labels[partial[0]] if labels is not None else partial[0]
+                raise ValueError(
+                    f"{type(self).__name__}: row {row!r} has NaN in some of its values; a "
+                    f"missing {self._kind} must be all NaN."
+                )
+            items = [None if m else r for r, m in zip(items, nan.all(axis=1))]
+        n_jobs = self.n_jobs if self.n_jobs is not None else 1
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(items), desc=type(self).__name__, unit=self._kind)
+        if n_jobs == 1 or len(items) < 2:
+            results = []
+            for item in items:
+                results.append(_run_one(self, item))
+                if bar is not None:
+                    bar.update(1)
+        else:
+            n_workers = os.cpu_count() if n_jobs < 0 else n_jobs
+            chunk = max(1, min(64, len(items) // (4 * max(1, n_workers)) or 1))
+            chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+            results = []
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+            for out in parallel(delayed(_run_chunk)(self, c) for c in chunks):
+                results.extend(out)
+                if bar is not None:
+                    bar.update(len(out))
+        if bar is not None:
+            bar.close()
+        return self._assemble(results, items, column, labels)
+
+    def _assemble(self, results, items, column, labels):
+        n_out = len(self._names())
+        out = np.full((len(results), n_out), np.nan)
+        failed = []
+        for i, res in enumerate(results):
+            if res is None:
+                continue
+            if isinstance(res, Exception):
+                failed.append(i)
+                if self.on_error == "raise":
+                    row = labels[i] if labels is not None else i
+                    col = f"column {column!r}" if column is not None else "the input"
+                    raise ExtractionError(
+                        f"{type(self).__name__} could not read row {row!r} of {col}, "
+                        f"{describe_item(items[i])}: {type(res).__name__}: {res}. Fix or remove "
+                        f"the {self._kind}, or pass on_error='nan' to record it as missing."
+                    ) from res
+                continue
+            vec = np.asarray(res, dtype=float).ravel()
+            if vec.size != n_out:  # a bug in a subclass, not bad input
+                raise RuntimeError(f"{type(self).__name__} made {vec.size} features, expected {n_out}")
+            out[i] = vec
+        if failed:
+            shown = [describe_item(items[i]) for i in failed[:_MAX_LISTED]]
+            warnings.warn(
+                f"{type(self).__name__}: {len(failed)} of {len(items)} {self._kind} item(s) could "
+                f"not be read and are recorded as missing (all-NaN rows): {'; '.join(shown)}"
+                + (" ..." if len(failed) > _MAX_LISTED else ""),
+                ExtractionWarning,
+                stacklevel=3,
+            )
+        return out
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X, y=None):
+        """Check the input column and learn what the features need.
+
+        Parameters
+        ----------
+        X : column of items, or numeric array of shape (n_samples, n_values)
+            Paths, bytes or arrays (one column), or one item per numeric row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted extractor.
+        """
+        self._validate_params()
+        items, _, _ = self._as_items(X, reset=True)
+        self._fit_items(items)
+        self.feature_names_out_ = np.asarray(self._names(), dtype=object)
+        return self
+
+    def transform(self, X):
+        """Extract one feature vector per item.
+
+        Parameters
+        ----------
+        X : column of items, or numeric array of shape (n_samples, n_values)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+            A missing item (or, with ``on_error="nan"``, an unreadable one)
+            gives a row of NaN.
+        """
+        check_is_fitted(self, "feature_names_out_")
+        items, column, labels = self._as_items(X, reset=False)
+        return self._extract(items, column, labels)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the extracted features, e.g. ``mfcc_3_mean``.
+
+        Inside :func:`mmsk.make_modality_union` they get the view prefix
+        (``audio__mfcc_3_mean``).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the names depend on the parameters only.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # an all-NaN row is a missing item
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
