@@ -290,7 +290,7 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
 def validate_multiview_data(
     estimator,
     X,
-    y=None,
+    y="no_validation",
     *,
     reset,
     min_views=1,
@@ -309,7 +309,9 @@ def validate_multiview_data(
     estimator : estimator instance
         Has a ``views`` parameter.
     X : array-like of shape (n_samples, n_features)
-    y : array-like, default=None
+    y : array-like, default="no_validation"
+        As in ``validate_data``: the default validates X only; None (a
+        supervised fit given no y) raises.
     reset : bool
         True in ``fit``, False in ``transform``/``predict``.
     min_views : int, default=1
@@ -321,14 +323,15 @@ def validate_multiview_data(
     Returns
     -------
     X : ndarray or sparse matrix
-    y : ndarray, only if y was given
+    y : ndarray, only if y was validated
     masks : dict of str to ndarray of bool
         Rows where each view is missing.
     """
     row_labels = getattr(X, "index", None)
     raw_X = X
     check_params.setdefault("ensure_all_finite", "allow-nan")
-    if y is None:
+    no_y = isinstance(y, str) and y == "no_validation"
+    if no_y:
         X = validate_data(estimator, X, reset=reset, **check_params)
     else:
         X, y = validate_data(estimator, X, y, reset=reset, **check_params)
@@ -338,7 +341,8 @@ def validate_multiview_data(
             estimator.views,
             n_features=X.shape[1],
             feature_names=feature_names,
-            X=raw_X,
+            # callables get the DataFrame (e.g. make_column_selector), else the array
+            X=raw_X if hasattr(raw_X, "columns") else X,
             min_views=min_views,
         )
     masks = missing_view_masks(
@@ -363,7 +367,7 @@ def validate_multiview_data(
                     f"{type(estimator).__name__} needs every view present. Impute the view first "
                     f"or drop rows with missing views."
                 )
-    if y is None:
+    if no_y:
         return X, masks
     return X, y, masks
 

@@ -69,6 +69,56 @@ class ModalityUnion(ColumnTransformer):
             verbose_feature_names_out=verbose_feature_names_out,
         )
 
+    @staticmethod
+    def _check_table(X):
+        """A union reads a table: 2-D, with rows and columns."""
+        shape = getattr(X, "shape", None)
+        if shape is None:
+            return  # lists of dicts etc.: ColumnTransformer raises its own error
+        if len(shape) != 2:
+            raise ValueError(
+                f"Expected a 2-D table (a DataFrame or a 2-D array), got an array of shape "
+                f"{shape}. Reshape your data with X.reshape(-1, 1) for a single column."
+            )
+        if shape[0] == 0 or shape[1] == 0:
+            raise ValueError(
+                f"Found array with {shape[0]} sample(s) and {shape[1]} feature(s) (shape={shape}) "
+                f"while a minimum of 1 is required of each."
+            )
+
+    def fit_transform(self, X, y=None, **params):
+        """Fit every view's transformer and return the view-prefixed features.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_columns)
+        y : array-like of shape (n_samples,), default=None
+        **params : dict
+            Routed to the transformers, as in ColumnTransformer.
+
+        Returns
+        -------
+        features : DataFrame or ndarray of shape (n_samples, n_features_out)
+        """
+        self._check_table(X)
+        return super().fit_transform(X, y, **params)
+
+    def transform(self, X, **params):
+        """Return the view-prefixed features of X.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_columns)
+        **params : dict
+            Routed to the transformers, as in ColumnTransformer.
+
+        Returns
+        -------
+        features : DataFrame or ndarray of shape (n_samples, n_features_out)
+        """
+        self._check_table(X)
+        return super().transform(X, **params)
+
     def set_output(self, *, transform=None):
         """Set the output container of transform and fit_transform.
 

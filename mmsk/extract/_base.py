@@ -132,14 +132,20 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         ``items`` is an object array of paths/bytes/arrays, or a float 2-D
         array whose rows are the items.
         """
-        labels = getattr(X, "index", None)
+        labels = X.index if isinstance(X, (pd.Series, pd.DataFrame)) else None
         if isinstance(X, pd.Series):
             X = X.to_frame()
         elif isinstance(X, (list, tuple)):
-            X = np.asarray(X, dtype=object)
-            if X.ndim != 1:
-                X = np.asarray(list(X) + [None], dtype=object)[:-1]  # ragged arrays as objects
+            objects = np.empty(len(X), dtype=object)
+            objects[:] = list(X)  # keeps arrays (even of equal shapes) as items
+            X = objects
         if isinstance(X, np.ndarray) and X.ndim == 1:
+            if X.dtype.kind in "biufc":
+                raise ValueError(
+                    f"{type(self).__name__} expects a column of {self._kind} items (paths, "
+                    f"bytes or arrays) or a 2-D array with one item per row; got a 1-D numeric "
+                    f"array of shape {X.shape}. Reshape your data: for one waveform or image, pass [item]."
+                )
             X = X.reshape(-1, 1)
         if isinstance(X, pd.DataFrame) and X.shape[1] == 1 and not pd.api.types.is_numeric_dtype(
             X.dtypes.iloc[0]
@@ -150,34 +156,40 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             if not items.size:
                 raise ValueError(f"{type(self).__name__}: the input column {column!r} is empty.")
             return items, column, labels
-        if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUS":
-            if X.shape[1] != 1:
-                raise ValueError(
-                    f"{type(self).__name__} extracts features from ONE column of "
-                    f"{self._kind} items (paths, bytes or arrays); got {X.shape[1]} columns. "
-                    f"Use one extractor per column, e.g. in mmsk.make_modality_union."
-                )
+        if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == 1 and X.dtype.kind in "OUS":
             validate_data(self, X, reset=reset, skip_check_array=True)
             if not X.shape[0]:
                 raise ValueError(f"{type(self).__name__}: the input column is empty.")
             return X[:, 0].astype(object), "0", labels
         # numeric rows: each row is one item
-        X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
+        try:
+            X = validate_data(
+                self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64
+            )
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            raise ValueError(
+                f"{type(self).__name__} extracts features from ONE column of {self._kind} items "
+                f"(paths, bytes or arrays), or from numeric rows; got {np.shape(X)[1]} columns "
+                f"that are not numbers. Use one extractor per column, e.g. in "
+                f"mmsk.make_modality_union."
+            ) from exc
+        nan = np.isnan(X)
+        partial = np.flatnonzero(nan.any(axis=1) & ~nan.all(axis=1))
+        if partial.size:
+            row = labels[partial[0]] if labels is not None else partial[0]
+            raise ValueError(
+                f"{type(self).__name__}: row {row!r} has NaN in some of its values; a missing "
+                f"{self._kind} must be all NaN ({partial.size} row(s) affected)."
+            )
         return X, None, labels
 
     # ------------------------------------------------------------------ run
     def _extract(self, items, column, labels):
         numeric_rows = not (isinstance(items, np.ndarray) and items.dtype == object)
-        if numeric_rows:
-            nan = np.isnan(items)
-            partial = np.flatnonzero(nan.any(axis=1) & ~nan.all(axis=1))
-            if partial.size:
-                row = labels[partial[0]] if labels is not None else partial[0]
-                raise ValueError(
-                    f"{type(self).__name__}: row {row!r} has NaN in some of its values; a "
-                    f"missing {self._kind} must be all NaN."
-                )
-            items = [None if m else r for r, m in zip(items, nan.all(axis=1))]
+        if numeric_rows:  # partial NaN rows were refused by _as_items
+            items = [None if np.isnan(r).all() else r for r in items]
         n_jobs = self.n_jobs if self.n_jobs is not None else 1
         bar = None
         if self.progress:
@@ -296,7 +308,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # an all-NaN row is a missing item
-        tags.input_tags.string = True
+        # An all-NaN row is a missing item, but any other NaN is an error, so for
+        # the checks' purposes (NaN anywhere) NaN is not allowed.
+        tags.input_tags.allow_nan = False
         tags.requires_fit = True
         return tags

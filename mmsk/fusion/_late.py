@@ -145,8 +145,8 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
             raise ValueError(
-                f"The target has a single class ({self.classes_[0]!r}); a classifier needs at "
-                f"least two."
+                f"The target has 1 class ({self.classes_[0]!r}); a classifier needs at least "
+                f"two."
             )
         base = self._base_estimator()
         if self.voting == "soft" and not hasattr(base, "predict_proba"):
@@ -225,6 +225,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        check_is_fitted(self)
         return self._combine(X, "predict_proba")
 
     def predict(self, X):
@@ -238,11 +239,14 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
+        check_is_fitted(self)
         method = "predict_proba" if self.voting == "soft" else "predict"
         return self.classes_[np.argmax(self._combine(X, method), axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # a whole view of NaN is a missing modality
+        # A whole view of NaN is a missing modality; NaN anywhere else is an error,
+        # so, in the checks' sense of NaN at random positions, NaN is not allowed.
+        tags.input_tags.allow_nan = False
         tags.input_tags.sparse = True
         return tags
