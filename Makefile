@@ -20,10 +20,10 @@ demo: $(STAMP)
 	$(PY) -m mmsk demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not slow" tests
+	$(PY) -m pytest -n 2 -m "not slow" --doctest-modules mmsk tests
 
 test-all: $(STAMP)
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 --doctest-modules mmsk tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mmsk tests examples benchmarks

@@ -282,7 +282,7 @@ def train_test_split_by_speaker(dataset, *, test_speakers=None, n_test_speakers=
     >>> from mmsk.datasets import load_av_digits, train_test_split_by_speaker
     >>> av = load_av_digits()
     >>> X_tr, X_te, y_tr, y_te = train_test_split_by_speaker(av, test_speakers=["theo"])
-    >>> len(X_te) == (av.groups == "theo").sum()
+    >>> bool(len(X_te) == (av.groups == "theo").sum())
     True
     """
     speakers = sorted(set(dataset.groups))

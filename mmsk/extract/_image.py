@@ -194,8 +194,8 @@ class ImageFeatures(BaseExtractor):
                 width, height = header.size
         except Image.DecompressionBombError as exc:
             raise ValueError(
-                f"the image header declares too many pixels ({exc}); max_pixels="
-                f"{self.max_pixels}"
+                f"the image header declares more pixels than can be read safely ({exc}); "
+                f"refused before decoding (max_pixels={self.max_pixels})"
             ) from None
         except UnidentifiedImageError:
             raise ValueError("not a recognised image: corrupt data or an unsupported format") from None

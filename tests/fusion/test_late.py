@@ -1,0 +1,159 @@
+"""LateFusionClassifier: the contract's first real multimodal estimator, after a feature stage."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+from mmsk import make_modality_union
+from mmsk.datasets import make_multimodal_classification
+from mmsk.fusion import LateFusionClassifier
+
+
+@pytest.fixture(scope="module")
+def raw_table():
+    """A raw two-modality table whose columns are not yet view-prefixed."""
+    X, y = make_multimodal_classification(
+        n_samples=300, n_classes=4, n_features=[8, 6], view_names=["audio", "image"], noise=2.0,
+        class_sep=1.2, random_state=3,
+    )
+    raw = pd.DataFrame(
+        {f"a{i}": X[f"audio__{i}"] for i in range(8)} | {f"p{i}": X[f"image__{i}"] for i in range(6)}
+    )
+    return raw, y
+
+
+def _pipeline():
+    union = make_modality_union(
+        audio=([f"a{i}" for i in range(8)], StandardScaler()),
+        image=([f"p{i}" for i in range(6)], StandardScaler()),
+    )
+    return Pipeline([("features", union), ("clf", LateFusionClassifier())])
+
+
+def test_pipeline_cross_val_and_fusion_helps(raw_table):
+    raw, y = raw_table
+    fused = cross_val_score(_pipeline(), raw, y, cv=5).mean()
+    singles = [
+        cross_val_score(LogisticRegression(), raw.filter(regex=f"^{p}"), y, cv=5).mean()
+        for p in ("a", "p")
+    ]
+    assert fused > max(singles)
+
+
+def test_grid_search_over_per_view_weights_and_final_step(raw_table):
+    raw, y = raw_table
+    grid = [
+        {"clf": [LateFusionClassifier()], "clf__weights": [{"audio": 1.0}, {"audio": 0.0}]},
+        {"clf": [LinearSVC()]},
+    ]
+    search = GridSearchCV(_pipeline(), grid, cv=3).fit(raw, y)
+    results = pd.DataFrame(search.cv_results_)
+    assert len(results) == 3
+    weights = search.cv_results_["param_clf__weights"]
+    # weight 0 on audio = image only, which must score below the fused model
+    scores = dict(zip([str(w) for w in weights], search.cv_results_["mean_test_score"]))
+    assert scores[str({"audio": 1.0})] > scores[str({"audio": 0.0})]
+
+
+def test_clone_pickle_and_pandas_output(raw_table):
+    raw, y = raw_table
+    pipe = _pipeline().fit(raw, y)
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(restored.predict(raw), pipe.predict(raw))
+    np.testing.assert_allclose(restored.predict_proba(raw), pipe.predict_proba(raw))
+    cloned = clone(pipe)
+    assert not hasattr(cloned.named_steps["clf"], "estimators_")
+    features = pipe[:-1].set_output(transform="pandas").transform(raw)
+    assert list(features.columns[:2]) == ["audio__a0", "audio__a1"]
+    assert features.columns[-1] == "image__p5"
+
+
+def test_missing_views_use_the_views_present():
+    X, y = make_multimodal_classification(n_samples=300, random_state=0)
+    clf = LateFusionClassifier().fit(X, y)
+    X_missing = X.copy()
+    view0 = [c for c in X.columns if c.startswith("view0__")]
+    X_missing.loc[X.index[:50], view0] = np.nan
+    proba = clf.predict_proba(X_missing)
+    only_view1 = clf.estimators_["view1"].predict_proba(X.iloc[:50][[c for c in X if c.startswith("view1")]])
+    np.testing.assert_allclose(proba[:50], only_view1)
+    np.testing.assert_allclose(proba[50:], clf.predict_proba(X.iloc[50:]))
+
+
+def test_fit_with_missing_views_trains_each_view_on_its_rows():
+    X, y = make_multimodal_classification(n_samples=400, missing_rate=[0.3, 0.3], random_state=2)
+    clf = LateFusionClassifier().fit(X, y)
+    n_view0 = int((~X.filter(like="view0__").isna().all(axis=1)).sum())
+    assert clf.estimators_["view0"].n_features_in_ == 20
+    assert n_view0 < 400
+    assert clf.score(X, y) > 0.7
+
+
+def test_hard_voting_has_no_predict_proba_and_uses_weights():
+    X, y = make_multimodal_classification(n_samples=200, random_state=0)
+    clf = LateFusionClassifier(LinearSVC(), voting="hard", weights=[1.0, 0.0]).fit(X, y)
+    assert not hasattr(clf, "predict_proba")
+    only_view0 = clf.estimators_["view0"].predict(X.filter(like="view0__"))
+    np.testing.assert_array_equal(clf.predict(X), only_view0)
+
+
+def test_per_view_classifier_missing_a_class_is_mapped_to_global_classes():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(90, 4)), columns=["a__0", "a__1", "b__0", "b__1"])
+    y = np.repeat([0, 1, 2], 30)
+    X.loc[y == 2, ["b__0", "b__1"]] = np.nan  # view b never sees class 2
+    clf = LateFusionClassifier().fit(X, y)
+    assert clf.estimators_["b"].classes_.tolist() == [0, 1]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (90, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda X, y: (X, np.zeros(len(y))), "1 class"),
+        (lambda X, y: (X.assign(**{"view0__0": np.nan}), y), r"view 'view0' has NaN in 1 of its 20"),
+        (lambda X, y: (X * np.nan, y), r"every view missing"),
+    ],
+)
+def test_bad_input_errors(make, match):
+    X, y = make_multimodal_classification(n_samples=60, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        LateFusionClassifier().fit(*make(X, y))
+
+
+def test_view_missing_everywhere_and_bad_weights():
+    X, y = make_multimodal_classification(n_samples=60, random_state=0)
+    X.loc[:, X.columns.str.startswith("view1")] = np.nan
+    with pytest.raises(ValueError, match="missing .* in every row"):
+        LateFusionClassifier().fit(X, y)
+    X, y = make_multimodal_classification(n_samples=60, random_state=0)
+    with pytest.raises(ValueError, match="unknown view"):
+        LateFusionClassifier(weights={"nope": 1}).fit(X, y)
+    with pytest.raises(ValueError, match="one weight per view"):
+        LateFusionClassifier(weights=[1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="no predict_proba"):
+        LateFusionClassifier(LinearSVC()).fit(X, y)
+
+
+def test_predict_wrong_number_of_columns():
+    X, y = make_multimodal_classification(n_samples=60, random_state=0)
+    clf = LateFusionClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X.iloc[:, :-1].to_numpy())
+
+
+def test_dummy_views_give_prior():
+    X, y = make_multimodal_classification(n_samples=60, random_state=0)
+    clf = LateFusionClassifier(DummyClassifier(strategy="prior")).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X)[0], np.bincount(y) / len(y))
