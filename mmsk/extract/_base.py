@@ -160,7 +160,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if not X.shape[0]:
                 raise ValueError(f"{type(self).__name__}: the input column is empty.")
-            return X[:, 0].astype(object), "0", labels
+            return X[:, 0].astype(object), None, labels
         # numeric rows: each row is one item
         try:
             X = validate_data(
