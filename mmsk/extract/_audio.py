@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval, StrOptions
-from ._base import BaseExtractor, check_file
+from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
 _AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
 _FAMILIES = ("mfcc", "delta", "mel", "chroma", "spectral", "zcr", "rms", "onset")
@@ -70,23 +70,13 @@ class AudioFeatures(BaseExtractor):
     max_duration : float or None, default=600.0
         Refuse recordings longer than this many seconds (checked from the
         header, before decoding); None reads any length.
-    on_error : {"raise", "nan"}, default="raise"
-        ``"raise"``: an unreadable item raises an error naming the row, the
-        column and the file. ``"nan"``: it becomes a missing (all-NaN) row and
-        one warning lists the failures.
-    n_jobs : int, default=None
-        Parallel workers (joblib); None means 1, -1 all cores.
-    progress : bool, default=False
-        Show a progress bar (tqdm).
+    %(extractor_params)s
 
     Attributes
     ----------
     feature_names_out_ : ndarray of str
         Names of the output columns.
-    n_features_in_ : int
-        Columns of X seen in fit (1 for a column of items).
-    feature_names_in_ : ndarray of str
-        Column name of X, when X was a DataFrame or Series.
+    %(extractor_attributes)s
 
     See Also
     --------
@@ -335,3 +325,6 @@ class AudioFeatures(BaseExtractor):
         if tempo is not None:
             pooled = np.append(pooled, tempo)
         return pooled
+
+
+AudioFeatures.__doc__ = AudioFeatures.__doc__ % EXTRACTOR_DOCS

@@ -25,6 +25,22 @@ from ..utils._compat import StrOptions, check_is_fitted, validate_data
 
 _MAX_LISTED = 5
 
+#: Docstring fragments shared by every extractor (``%(extractor_params)s`` etc.).
+EXTRACTOR_DOCS = {
+    "extractor_params": """on_error : {"raise", "nan"}, default="raise"
+        ``"raise"``: an unreadable item raises an error naming the row, the
+        column and the file. ``"nan"``: it becomes a missing (all-NaN) row and
+        one warning lists the failures.
+    n_jobs : int, default=None
+        Parallel workers (joblib); None means 1, -1 all cores.
+    progress : bool, default=False
+        Show a progress bar (tqdm).""",
+    "extractor_attributes": """n_features_in_ : int
+        Columns of X seen in fit (1 for a column of items).
+    feature_names_in_ : ndarray of str
+        Column name of X, when X was a DataFrame or Series.""",
+}
+
 
 class ExtractionError(ValueError):
     """An item of the input column could not be read or featurised.

@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 
 from ..utils._compat import Interval
-from ._base import BaseExtractor, check_file
+from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
 _IMAGE_SUFFIXES = {
     ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
@@ -86,23 +86,13 @@ class ImageFeatures(BaseExtractor):
         (height, width) of the images when X is numeric rows.
     max_pixels : int, default=100_000_000
         Refuse images whose header declares more pixels than this.
-    on_error : {"raise", "nan"}, default="raise"
-        ``"raise"``: an unreadable item raises an error naming the row, the
-        column and the file. ``"nan"``: it becomes a missing (all-NaN) row and
-        one warning lists the failures.
-    n_jobs : int, default=None
-        Parallel workers (joblib); None means 1, -1 all cores.
-    progress : bool, default=False
-        Show a progress bar (tqdm).
+    %(extractor_params)s
 
     Attributes
     ----------
     feature_names_out_ : ndarray of str
         Names of the output columns (``px_0``, ``hsv_0_1_2``, ``hog_17``, ``lbp_3``).
-    n_features_in_ : int
-        Columns of X seen in fit (1 for a column of items).
-    feature_names_in_ : ndarray of str
-        Column name of X, when X was a DataFrame or Series.
+    %(extractor_attributes)s
 
     See Also
     --------
@@ -279,3 +269,6 @@ class ImageFeatures(BaseExtractor):
             code |= (neighbour >= centre).astype(np.intp) << bit
         hist = np.bincount(_LBP_TABLE[code].ravel(), minlength=59).astype(float)
         return hist / hist.sum()
+
+
+ImageFeatures.__doc__ = ImageFeatures.__doc__ % EXTRACTOR_DOCS
