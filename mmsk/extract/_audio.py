@@ -16,6 +16,31 @@ _STAT = re.compile(r"^(mean|std|min|max|median|p(\d{1,2}))$")
 _CONTRAST_FMIN = 200.0
 
 
+def _check_wav_complete(head, total_size):
+    """Refuse a RIFF/WAVE file whose data chunk is cut short.
+
+    libsndfile reads such a file without complaint and returns the samples that
+    are there, so a half-copied recording would give silently wrong features.
+    ``head`` is the start of the file (at least up to the data chunk header).
+    """
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk_id = head[pos : pos + 4]
+        size = int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if chunk_id == b"data":
+            available = total_size - (pos + 8)
+            # 0 and 0xFFFFFFFF are written by streaming encoders that never fix the header
+            if size not in (0, 0xFFFFFFFF) and size > available:
+                raise ValueError(
+                    f"truncated WAV: the header declares {size} bytes of audio data but the "
+                    f"file holds {max(available, 0)}"
+                )
+            return
+        pos += 8 + size + (size & 1)
+
+
 def _pool(frames, stat):
     """Pool a (n_rows, n_frames) feature matrix over time with one statistic."""
     if stat == "mean":
@@ -67,6 +92,11 @@ class AudioFeatures(BaseExtractor):
         flattened band by band (``mel_{band}_t{frame}``) for deep models.
     n_frames : int, default=64
         Frames kept with ``output="mel_frames"``.
+    trim_db : float or None, default=None
+        Cut leading and trailing parts quieter than this many dB below the
+        clip's peak before computing features (``librosa.effects.trim``), so
+        that time segments line up with the sound, not with the silence
+        around it. None keeps the whole clip.
     max_duration : float or None, default=600.0
         Refuse recordings longer than this many seconds (checked from the
         header, before decoding); None reads any length.
@@ -110,6 +140,7 @@ class AudioFeatures(BaseExtractor):
         "hop_length": [Interval(Integral, 1, None, closed="left")],
         "output": [StrOptions({"stats", "mel_frames"})],
         "n_frames": [Interval(Integral, 1, None, closed="left")],
+        "trim_db": [Interval(Real, 0, None, closed="neither"), None],
         "max_duration": [Interval(Real, 0, None, closed="neither"), None],
     }
 
@@ -126,10 +157,12 @@ class AudioFeatures(BaseExtractor):
         hop_length=512,
         output="stats",
         n_frames=64,
+        trim_db=None,
         max_duration=600.0,
         on_error="raise",
         n_jobs=None,
         progress=False,
+        cache=None,
     ):
         self.sr = sr
         self.features = features
@@ -141,10 +174,12 @@ class AudioFeatures(BaseExtractor):
         self.hop_length = hop_length
         self.output = output
         self.n_frames = n_frames
+        self.trim_db = trim_db
         self.max_duration = max_duration
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.progress = progress
+        self.cache = cache
 
     # ------------------------------------------------------------------ names
     def _contrast_bands(self):
@@ -225,7 +260,11 @@ class AudioFeatures(BaseExtractor):
             return y
         if isinstance(item, (str, os.PathLike)):
             source = check_file(item, _AUDIO_SUFFIXES, kind="audio file")
+            with open(source, "rb") as fh:
+                head = fh.read(65536)
+            _check_wav_complete(head, os.path.getsize(source))
         elif isinstance(item, (bytes, bytearray)):
+            _check_wav_complete(bytes(item[:65536]), len(item))
             source = io.BytesIO(bytes(item))
         else:
             raise TypeError(
@@ -249,9 +288,21 @@ class AudioFeatures(BaseExtractor):
             y = librosa.resample(y, orig_sr=native_sr, target_sr=self.sr)
         return y
 
+    def _warmup(self):
+        # librosa JIT-compiles (numba, cache=True) on first use; doing it here, in the
+        # parent, writes numba's cache once, and the workers load it instead of compiling.
+        t = np.arange(self.sr // 2) / self.sr
+        self._features((0.5 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32))
+
     def _features(self, y):
         import librosa
 
+        if self.trim_db is not None:
+            trimmed, _ = librosa.effects.trim(
+                y, top_db=self.trim_db, frame_length=self.n_fft, hop_length=self.hop_length
+            )
+            if trimmed.size:
+                y = trimmed
         n_fft = self.n_fft
         stft = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=self.hop_length))
         power = stft**2

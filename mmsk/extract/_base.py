@@ -22,6 +22,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils._compat import StrOptions, check_is_fitted, validate_data
+from ._cache import FeatureCache, item_key
 
 _MAX_LISTED = 5
 
@@ -34,7 +35,14 @@ EXTRACTOR_DOCS = {
     n_jobs : int, default=None
         Parallel workers (joblib); None means 1, -1 all cores.
     progress : bool, default=False
-        Show a progress bar (tqdm).""",
+        Show a progress bar (tqdm).
+    cache : str or path-like, default=None
+        Folder of an on-disk feature cache. Features are stored per item,
+        keyed by the item (a file by its path, size and modification time;
+        bytes, text and arrays by a hash of their content) and by the
+        extractor's parameters and fitted state, so a re-run reads them
+        back instead of recomputing them, and a changed file or setting is
+        recomputed. None: no cache.""",
     "extractor_attributes": """n_features_in_ : int
         Columns of X seen in fit (1 for a column of items).
     feature_names_in_ : ndarray of str
@@ -94,18 +102,52 @@ def check_file(path, allowed_suffixes=None, kind="file"):
     return path
 
 
-def _run_one(extractor, item):
-    """Featurise one item; return the vector or the exception (never raise)."""
-    if is_missing_item(item):
-        return None
-    try:
-        return extractor._features(extractor._load(item))
-    except Exception as exc:  # noqa: BLE001 - reported per row by the caller
-        return exc
-
-
 def _run_chunk(extractor, items):
-    return [_run_one(extractor, item) for item in items]
+    """Featurise a list of items; each result is a vector, None (missing) or the exception."""
+    results = [None] * len(items)
+    loaded = []
+    for i, item in enumerate(items):
+        if is_missing_item(item):
+            continue
+        try:
+            obj = extractor._load(item)
+        except Exception as exc:  # noqa: BLE001 - reported per row by the caller
+            results[i] = exc
+            continue
+        if not extractor._batched:
+            try:
+                results[i] = extractor._features(obj)
+            except Exception as exc:  # noqa: BLE001
+                results[i] = exc
+        else:
+            loaded.append((i, obj))
+    if loaded:
+        try:
+            vectors = extractor._features_batch([obj for _, obj in loaded])
+        except Exception:  # noqa: BLE001 - find the culprit item by item
+            vectors = []
+            for _, obj in loaded:
+                try:
+                    vectors.append(extractor._features_batch([obj])[0])
+                except Exception as exc:  # noqa: BLE001
+                    vectors.append(exc)
+        for (i, _), vec in zip(loaded, vectors):
+            results[i] = vec
+    return results
+
+
+def _map_chunk(extractor, items, method):
+    """``getattr(extractor, method)(extractor._load(item))`` per item; exceptions returned."""
+    out = []
+    for item in items:
+        if is_missing_item(item):
+            out.append(None)
+            continue
+        try:
+            out.append(getattr(extractor, method)(extractor._load(item)))
+        except Exception as exc:  # noqa: BLE001 - reported per row by the caller
+            out.append(exc)
+    return out
 
 
 class BaseExtractor(TransformerMixin, BaseEstimator):
@@ -123,10 +165,15 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         "on_error": [StrOptions({"raise", "nan"})],
         "n_jobs": [Integral, None],
         "progress": ["boolean"],
+        "cache": [str, os.PathLike, None],
     }
 
     #: "audio", "image", ...: used in messages.
     _kind = "item"
+    #: True when features are computed for a batch at once (``_features_batch``).
+    _batched = False
+    #: True when string items are content (text), not paths, for the cache keys.
+    _content_keys = False
 
     # ------------------------------------------------------------------ hooks
     def _load(self, item):
@@ -138,8 +185,22 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     def _names(self):
         raise NotImplementedError
 
-    def _fit_items(self, items):
+    def _fit_items(self, items, column, labels):
         """Learn what the features need from the training items (e.g. a codebook)."""
+
+    def _features_batch(self, objs):
+        """Features of several decoded items at once (batched extractors override it)."""
+        return [self._features(obj) for obj in objs]
+
+    def _batch_size(self):
+        return getattr(self, "batch_size", 32)
+
+    def _warmup(self):
+        """Run once in the parent before parallel work (e.g. to compile numba code)."""
+
+    def _fitted_state_for_cache(self):
+        """What fit learned that changes the features (part of the cache key)."""
+        return None
 
     # ------------------------------------------------------------------ input
     def _as_items(self, X, reset):
@@ -206,31 +267,88 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         numeric_rows = not (isinstance(items, np.ndarray) and items.dtype == object)
         if numeric_rows:  # partial NaN rows were refused by _as_items
             items = [None if np.isnan(r).all() else r for r in items]
-        n_jobs = self.n_jobs if self.n_jobs is not None else 1
+        results = [None] * len(items)
+        todo = [i for i, item in enumerate(items) if not is_missing_item(item)]
+        cache, keys = None, {}
+        if self.cache is not None and todo:
+            cache = FeatureCache(self.cache, self)
+            for i in todo:
+                try:
+                    keys[i] = item_key(items[i], content_hash=self._content_keys)
+                except OSError:  # e.g. a missing file: extraction reports it
+                    pass
+            stored = cache.get(keys.values())
+            for i, key in keys.items():
+                if key in stored:
+                    results[i] = stored[key]
+            todo = [i for i in todo if results[i] is None]
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(items), desc=type(self).__name__, unit=self._kind)
-        if n_jobs == 1 or len(items) < 2:
-            results = []
-            for item in items:
-                results.append(_run_one(self, item))
-                if bar is not None:
-                    bar.update(1)
+            bar.update(len(items) - len(todo))
+        n_jobs = self.n_jobs if self.n_jobs is not None else 1
+        n_workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+        if self._batched or n_workers == 1 or len(todo) < 2:
+            size = self._batch_size() if self._batched else 1
+            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+            outputs = (_run_chunk(self, [items[i] for i in c]) for c in chunks)
         else:
-            n_workers = os.cpu_count() if n_jobs < 0 else n_jobs
-            chunk = max(1, min(64, len(items) // (4 * max(1, n_workers)) or 1))
-            chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-            results = []
+            self._warmup()  # compile (and cache) JIT code once, not once per worker
+            size = max(1, min(64, len(todo) // (4 * n_workers)))
+            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
             parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-            for out in parallel(delayed(_run_chunk)(self, c) for c in chunks):
-                results.extend(out)
-                if bar is not None:
-                    bar.update(len(out))
+            outputs = parallel(delayed(_run_chunk)(self, [items[i] for i in c]) for c in chunks)
+        new = []
+        for chunk, out in zip(chunks, outputs):
+            for i, res in zip(chunk, out):
+                results[i] = res
+                if cache is not None and i in keys and not isinstance(res, Exception):
+                    new.append((keys[i], res))
+            if bar is not None:
+                bar.update(len(chunk))
+            if cache is not None and len(new) >= 256:
+                cache.put(new)  # store as we go: an interrupted run keeps its work
+                new = []
+        if cache is not None:
+            cache.put(new)
         if bar is not None:
             bar.close()
         return self._assemble(results, items, column, labels)
+
+    def _map_items(self, items, method, column, labels):
+        """Run ``method`` on every decoded item (for fit-time work such as a codebook).
+
+        Follows ``n_jobs`` and ``on_error``: with ``"raise"`` an unreadable item
+        raises the same error as ``transform``; with ``"nan"`` it gives None.
+        """
+        if not (isinstance(items, np.ndarray) and items.dtype == object):
+            items = [None if np.isnan(r).all() else r for r in items]
+        n_jobs = self.n_jobs if self.n_jobs is not None else 1
+        if n_jobs == 1 or len(items) < 2:
+            results = _map_chunk(self, items, method)
+        else:
+            size = max(1, min(64, len(items) // 8))
+            chunks = [items[i : i + size] for i in range(0, len(items), size)]
+            parts = Parallel(n_jobs=n_jobs)(delayed(_map_chunk)(self, c, method) for c in chunks)
+            results = [r for part in parts for r in part]
+        for i, res in enumerate(results):
+            if isinstance(res, Exception):
+                if self.on_error == "raise":
+                    raise self._item_error(res, i, items, column, labels) from res
+                results[i] = None
+        return results
+
+    def _item_error(self, exc, i, items, column, labels):
+        """The ExtractionError for item ``i``, naming its row, column and file."""
+        row = labels[i] if labels is not None else i
+        col = f"column {column!r}" if column is not None else "the input"
+        return ExtractionError(
+            f"{type(self).__name__} could not read row {row!r} of {col}, "
+            f"{describe_item(items[i])}: {type(exc).__name__}: {exc}. Fix or remove "
+            f"the {self._kind}, or pass on_error='nan' to record it as missing."
+        )
 
     def _assemble(self, results, items, column, labels):
         n_out = len(self._names())
@@ -242,13 +360,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             if isinstance(res, Exception):
                 failed.append(i)
                 if self.on_error == "raise":
-                    row = labels[i] if labels is not None else i
-                    col = f"column {column!r}" if column is not None else "the input"
-                    raise ExtractionError(
-                        f"{type(self).__name__} could not read row {row!r} of {col}, "
-                        f"{describe_item(items[i])}: {type(res).__name__}: {res}. Fix or remove "
-                        f"the {self._kind}, or pass on_error='nan' to record it as missing."
-                    ) from res
+                    raise self._item_error(res, i, items, column, labels) from res
                 continue
             vec = np.asarray(res, dtype=float).ravel()
             if vec.size != n_out:  # a bug in a subclass, not bad input
@@ -282,8 +394,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             Fitted extractor.
         """
         self._validate_params()
-        items, _, _ = self._as_items(X, reset=True)
-        self._fit_items(items)
+        items, column, labels = self._as_items(X, reset=True)
+        self._fit_items(items, column, labels)
         self.feature_names_out_ = np.asarray(self._names(), dtype=object)
         return self
 

@@ -1,4 +1,4 @@
-"""Image features with OpenCV: pixels, HSV colour histograms, HOG, LBP."""
+"""Image features with OpenCV: pixels, HSV colour histograms, HOG, LBP, bag of visual words."""
 
 import io
 import os
@@ -12,7 +12,9 @@ from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 _IMAGE_SUFFIXES = {
     ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
 }
-_FAMILIES = ("pixels", "color_hist", "hog", "lbp")
+_FAMILIES = ("pixels", "color_hist", "hog", "lbp", "bovw")
+_ORB_SIDE = 256  # ORB runs on the image scaled so that its longer side is this many pixels
+_MAX_DESCRIPTORS = 100_000  # descriptors sampled to learn the codebook
 
 
 def _uniform_lbp_table():
@@ -74,7 +76,11 @@ class ImageFeatures(BaseExtractor):
         Families: ``"pixels"`` (grayscale intensities in [0, 1]),
         ``"color_hist"`` (joint HSV histogram, normalised), ``"hog"``
         (histogram of oriented gradients, ``cv2.HOGDescriptor``), ``"lbp"``
-        (uniform local binary pattern histogram, 59 bins).
+        (uniform local binary pattern histogram, 59 bins), ``"bovw"`` (bag of
+        visual words: ORB descriptors, computed on the image scaled to a
+        longer side of 256 pixels, assigned to a codebook of ``n_words``
+        learned in ``fit`` by MiniBatchKMeans; a normalised word histogram,
+        all zeros when the image has no keypoints).
     size : tuple of int, default=(64, 64)
         (height, width) every image is resized to.
     hist_bins : tuple of int, default=(8, 4, 4)
@@ -82,6 +88,12 @@ class ImageFeatures(BaseExtractor):
     hog_cell : int, default=8
         HOG cell side in pixels (blocks are 2x2 cells, stride one cell, 9
         orientation bins); must divide both sides of ``size``.
+    n_words : int, default=64
+        Codebook size of ``"bovw"``.
+    orb_features : int, default=300
+        At most this many ORB keypoints per image (``"bovw"``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the codebook's k-means and its descriptor sample (``"bovw"``).
     image_shape : tuple of int, default=None
         (height, width) of the images when X is numeric rows.
     max_pixels : int, default=100_000_000
@@ -91,7 +103,11 @@ class ImageFeatures(BaseExtractor):
     Attributes
     ----------
     feature_names_out_ : ndarray of str
-        Names of the output columns (``px_0``, ``hsv_0_1_2``, ``hog_17``, ``lbp_3``).
+        Names of the output columns (``px_0``, ``hsv_0_1_2``, ``hog_17``,
+        ``lbp_3``, ``bovw_5``).
+    codebook_ : MiniBatchKMeans or None
+        The visual-word codebook (``"bovw"`` only), fitted on the ORB
+        descriptors of the training images.
     %(extractor_attributes)s
 
     See Also
@@ -116,6 +132,9 @@ class ImageFeatures(BaseExtractor):
         "size": [tuple, list],
         "hist_bins": [tuple, list],
         "hog_cell": [Interval(Integral, 2, None, closed="left")],
+        "n_words": [Interval(Integral, 2, None, closed="left")],
+        "orb_features": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
         "image_shape": [tuple, list, None],
         "max_pixels": [Interval(Integral, 1, None, closed="left")],
     }
@@ -127,21 +146,29 @@ class ImageFeatures(BaseExtractor):
         size=(64, 64),
         hist_bins=(8, 4, 4),
         hog_cell=8,
+        n_words=64,
+        orb_features=300,
+        random_state=None,
         image_shape=None,
         max_pixels=100_000_000,
         on_error="raise",
         n_jobs=None,
         progress=False,
+        cache=None,
     ):
         self.features = features
         self.size = size
         self.hist_bins = hist_bins
         self.hog_cell = hog_cell
+        self.n_words = n_words
+        self.orb_features = orb_features
+        self.random_state = random_state
         self.image_shape = image_shape
         self.max_pixels = max_pixels
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.progress = progress
+        self.cache = cache
 
     def _hog_shape(self):
         h, w = self.size
@@ -170,9 +197,61 @@ class ImageFeatures(BaseExtractor):
                 names += [f"hsv_{h}_{s}_{v}" for h in range(hb) for s in range(sb) for v in range(vb)]
             elif family == "hog":
                 names += [f"hog_{i}" for i in range(self._hog_shape())]
-            else:
+            elif family == "lbp":
                 names += [f"lbp_{i}" for i in range(59)]
+            else:
+                names += [f"bovw_{i}" for i in range(self.n_words)]
         return names
+
+    # ------------------------------------------------------------------ bovw
+    def _orb(self, img):
+        """ORB descriptors of one decoded image, unpacked to 256 bits (float32, n x 256)."""
+        import cv2
+
+        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        scale = _ORB_SIDE / max(gray.shape[:2])
+        new = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, new, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        orb = cv2.ORB_create(nfeatures=self.orb_features)
+        _, desc = orb.detectAndCompute(gray, None)
+        if desc is None:
+            return np.zeros((0, 256), dtype=np.float32)
+        return np.unpackbits(desc, axis=1).astype(np.float32)
+
+    def _fit_items(self, items, column, labels):
+        self.codebook_ = None
+        if "bovw" not in self.features:
+            return
+        from sklearn.cluster import MiniBatchKMeans
+        from sklearn.utils import check_random_state
+
+        rng = check_random_state(self.random_state)
+        found = [d for d in self._map_items(items, "_orb", column, labels) if d is not None]
+        desc = np.concatenate(found) if found else np.zeros((0, 256), dtype=np.float32)
+        if len(desc) < self.n_words:
+            raise ValueError(
+                f"bag of visual words: the training images gave {len(desc)} ORB descriptors, "
+                f"fewer than n_words={self.n_words}; use more or more textured images, or a "
+                f"smaller n_words."
+            )
+        if len(desc) > _MAX_DESCRIPTORS:
+            desc = desc[rng.choice(len(desc), _MAX_DESCRIPTORS, replace=False)]
+        self.codebook_ = MiniBatchKMeans(
+            n_clusters=self.n_words, n_init=3, batch_size=2048, random_state=rng
+        ).fit(desc)
+
+    def _fitted_state_for_cache(self):
+        if getattr(self, "codebook_", None) is None:
+            return None
+        return self.codebook_.cluster_centers_
+
+    def _bovw(self, img):
+        desc = self._orb(img)
+        hist = np.zeros(self.n_words)
+        if len(desc):
+            hist += np.bincount(self.codebook_.predict(desc), minlength=self.n_words)
+            hist /= hist.sum()
+        return hist
 
     # ------------------------------------------------------------------ work
     def _decode(self, buf):
@@ -233,6 +312,7 @@ class ImageFeatures(BaseExtractor):
     def _features(self, img):
         import cv2
 
+        original = img
         h, w = self.size
         shrink = img.shape[0] > h or img.shape[1] > w
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
@@ -253,8 +333,11 @@ class ImageFeatures(BaseExtractor):
                 c = self.hog_cell
                 hog = cv2.HOGDescriptor((w, h), (2 * c, 2 * c), (c, c), (c, c), 9)
                 out.append(hog.compute(gray).ravel())
-            else:
+            elif family == "lbp":
                 out.append(self._lbp(gray))
+        if "bovw" in self.features:  # on the full-resolution image, not the resized one
+            bovw = self._bovw(original)
+            out.insert(list(self.features).index("bovw"), bovw)
         return np.concatenate(out)
 
     @staticmethod
