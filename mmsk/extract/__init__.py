@@ -1,7 +1,20 @@
-"""Extractors: a column of recordings, images or arrays to a block of features."""
+"""Extractors: a column of recordings, images, videos or texts to a block of features."""
 
 from ._audio import AudioFeatures
 from ._base import ExtractionError, ExtractionWarning
 from ._image import ImageFeatures
+from ._text import SentenceEmbedder
+from ._torch import ImageToTensor, PadCrop, TorchEncoder
+from ._video import VideoFeatures
 
-__all__ = ["AudioFeatures", "ExtractionError", "ExtractionWarning", "ImageFeatures"]
+__all__ = [
+    "AudioFeatures",
+    "ExtractionError",
+    "ExtractionWarning",
+    "ImageFeatures",
+    "ImageToTensor",
+    "PadCrop",
+    "SentenceEmbedder",
+    "TorchEncoder",
+    "VideoFeatures",
+]

@@ -107,7 +107,7 @@ def _run_chunk(extractor, items):
     results = [None] * len(items)
     loaded = []
     for i, item in enumerate(items):
-        if is_missing_item(item):
+        if extractor._is_missing(item):
             continue
         try:
             obj = extractor._load(item)
@@ -140,7 +140,7 @@ def _map_chunk(extractor, items, method):
     """``getattr(extractor, method)(extractor._load(item))`` per item; exceptions returned."""
     out = []
     for item in items:
-        if is_missing_item(item):
+        if extractor._is_missing(item):
             out.append(None)
             continue
         try:
@@ -184,6 +184,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _names(self):
         raise NotImplementedError
+
+    def _is_missing(self, item):
+        """True when the item marks a missing modality (an all-NaN output row)."""
+        return is_missing_item(item)
 
     def _fit_items(self, items, column, labels):
         """Learn what the features need from the training items (e.g. a codebook)."""
@@ -263,12 +267,18 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         return X, None, labels
 
     # ------------------------------------------------------------------ run
+    @staticmethod
+    def _item_list(items):
+        """Items as a list; a numeric all-NaN row (a missing item) becomes None."""
+        if isinstance(items, np.ndarray) and items.dtype == object:
+            return list(items)
+        # partial-NaN rows were refused by _as_items
+        return [None if np.isnan(r).all() else r for r in items]
+
     def _extract(self, items, column, labels):
-        numeric_rows = not (isinstance(items, np.ndarray) and items.dtype == object)
-        if numeric_rows:  # partial NaN rows were refused by _as_items
-            items = [None if np.isnan(r).all() else r for r in items]
+        items = self._item_list(items)
         results = [None] * len(items)
-        todo = [i for i, item in enumerate(items) if not is_missing_item(item)]
+        todo = [i for i, item in enumerate(items) if not self._is_missing(item)]
         cache, keys = None, {}
         if self.cache is not None and todo:
             cache = FeatureCache(self.cache, self)
@@ -290,10 +300,17 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             bar.update(len(items) - len(todo))
         n_jobs = self.n_jobs if self.n_jobs is not None else 1
         n_workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-        if self._batched or n_workers == 1 or len(todo) < 2:
-            size = self._batch_size() if self._batched else 1
+        if self._batched:  # batches in threads: torch and tokenizers release the GIL
+            size = self._batch_size()
             chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-            outputs = (_run_chunk(self, [items[i] for i in c]) for c in chunks)
+            if n_workers == 1 or len(chunks) < 2:
+                outputs = (_run_chunk(self, [items[i] for i in c]) for c in chunks)
+            else:
+                parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
+                outputs = parallel(delayed(_run_chunk)(self, [items[i] for i in c]) for c in chunks)
+        elif n_workers == 1 or len(todo) < 2:
+            chunks = [[i] for i in todo]
+            outputs = (_run_chunk(self, [items[i]]) for i in todo)
         else:
             self._warmup()  # compile (and cache) JIT code once, not once per worker
             size = max(1, min(64, len(todo) // (4 * n_workers)))
@@ -323,8 +340,6 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         Follows ``n_jobs`` and ``on_error``: with ``"raise"`` an unreadable item
         raises the same error as ``transform``; with ``"nan"`` it gives None.
         """
-        if not (isinstance(items, np.ndarray) and items.dtype == object):
-            items = [None if np.isnan(r).all() else r for r in items]
         n_jobs = self.n_jobs if self.n_jobs is not None else 1
         if n_jobs == 1 or len(items) < 2:
             results = _map_chunk(self, items, method)
@@ -395,7 +410,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         items, column, labels = self._as_items(X, reset=True)
-        self._fit_items(items, column, labels)
+        self._fit_items(self._item_list(items), column, labels)
         self.feature_names_out_ = np.asarray(self._names(), dtype=object)
         return self
 

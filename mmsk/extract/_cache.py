@@ -53,9 +53,15 @@ def item_key(item, content_hash=False):
 
 def settings_digest(extractor):
     """A hash of everything that decides an extractor's output for a given item."""
-    params = {
-        k: v for k, v in extractor.get_params(deep=False).items() if k not in _NEUTRAL_PARAMS
-    }
+    ignore = _NEUTRAL_PARAMS | set(getattr(extractor, "_cache_ignore", ()))
+    params = {}
+    for name, value in sorted(extractor.get_params(deep=False).items()):
+        if name in ignore:
+            continue
+        try:
+            params[name] = joblib.hash(value)
+        except Exception:  # noqa: BLE001 - e.g. a lambda: fall back on its text
+            params[name] = repr(value)
     state = extractor._fitted_state_for_cache()
     return joblib.hash((_SCHEMA_VERSION, type(extractor).__qualname__, params, state))
 

