@@ -38,16 +38,10 @@ def _classifier():
 def demo_models():
     """The three models the demo compares, as scikit-learn pipelines on the raw table."""
     return {
-        "image only": make_pipeline(
-            make_modality_union(image=("image", _image_features())), _classifier()
-        ),
-        "audio only": make_pipeline(
-            make_modality_union(audio=("audio", _audio_features())), _classifier()
-        ),
+        "image only": make_pipeline(make_modality_union(image=("image", _image_features())), _classifier()),
+        "audio only": make_pipeline(make_modality_union(audio=("audio", _audio_features())), _classifier()),
         "fused (late, soft voting)": make_pipeline(
-            make_modality_union(
-                audio=("audio", _audio_features()), image=("image", _image_features())
-            ),
+            make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features())),
             LateFusionClassifier(_classifier()),
         ),
     }

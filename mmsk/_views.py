@@ -96,9 +96,7 @@ def _columns_to_indices(view, spec, n_features, feature_names, X):
     if isinstance(spec, range):
         spec = list(spec)
     if isinstance(spec, slice):
-        if feature_names is not None and (
-            isinstance(spec.start, str) or isinstance(spec.stop, str)
-        ):
+        if feature_names is not None and (isinstance(spec.start, str) or isinstance(spec.stop, str)):
             names = list(feature_names)
             try:
                 start = None if spec.start is None else names.index(spec.start)
@@ -345,9 +343,7 @@ def validate_multiview_data(
             X=raw_X if hasattr(raw_X, "columns") else X,
             min_views=min_views,
         )
-    masks = missing_view_masks(
-        X, estimator.view_indices_, row_labels=row_labels, feature_names=feature_names
-    )
+    masks = missing_view_masks(X, estimator.view_indices_, row_labels=row_labels, feature_names=feature_names)
     if X.shape[0]:
         all_missing = np.logical_and.reduce(list(masks.values()))
         if all_missing.any():

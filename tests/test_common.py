@@ -11,14 +11,13 @@ import inspect
 import pkgutil
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mmsk
 from mmsk.compose import ModalityUnion
-import torch
-
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
 from mmsk.fusion import LateFusionClassifier
 
@@ -85,9 +84,7 @@ SETTINGS = {
     "VideoFeatures": lambda: VideoFeatures(
         ImageFeatures(features=("pixels",), size=(2, 2)), n_frames=3, stats=("mean", "max")
     ),
-    "LateFusionClassifier": lambda: LateFusionClassifier(
-        views={"a": Columns("first"), "b": Columns("last")}
-    ),
+    "LateFusionClassifier": lambda: LateFusionClassifier(views={"a": Columns("first"), "b": Columns("last")}),
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
 }
 
@@ -119,9 +116,7 @@ UNCHECKED_BY_TAGS = {
 def test_only_named_estimators_escape_the_checks():
     from sklearn.utils import get_tags
 
-    unchecked = {
-        name for name in SETTINGS if not get_tags(SETTINGS[name]()).input_tags.two_d_array
-    }
+    unchecked = {name for name in SETTINGS if not get_tags(SETTINGS[name]()).input_tags.two_d_array}
     assert unchecked == set(UNCHECKED_BY_TAGS)
 
 

@@ -312,8 +312,7 @@ def _read_json(path):
             return json.load(fh)
     except json.JSONDecodeError as exc:
         raise ValueError(
-            f"Malformed JSON file {str(path)!r}: {exc}. Expected COCO annotations "
-            f"(images[], annotations[])."
+            f"Malformed JSON file {str(path)!r}: {exc}. Expected COCO annotations (images[], annotations[])."
         ) from exc
 
 
@@ -395,12 +394,8 @@ def load_coco_mini(data_home=None):
             cats_per_image.setdefault(ann["image_id"], set()).add(categories[ann["category_id"]])
     frame["categories"] = [sorted(cats_per_image.get(i, ())) for i in frame["image_id"]]
     names = sorted({c for cs in frame["categories"] for c in cs})
-    target = pd.DataFrame(
-        [[int(n in cs) for n in names] for cs in frame["categories"]], columns=names
-    )
-    licenses = {
-        lic["id"]: lic["name"] for lic in captions_doc.get("licenses", []) if "id" in lic
-    }
+    target = pd.DataFrame([[int(n in cs) for n in names] for cs in frame["categories"]], columns=names)
+    licenses = {lic["id"]: lic["name"] for lic in captions_doc.get("licenses", []) if "id" in lic}
     return Bunch(
         frame=frame,
         captions=caps,
@@ -428,9 +423,7 @@ def _read_h5(path, expected_shape):
                 raise ValueError(f"no dataset 'd1' (found {list(fh)})")
             values = fh["d1"][()]
     except OSError as exc:
-        raise ValueError(
-            f"Malformed POM file {str(path)!r}: not a readable HDF5 file ({exc})."
-        ) from exc
+        raise ValueError(f"Malformed POM file {str(path)!r}: not a readable HDF5 file ({exc}).") from exc
     except ValueError as exc:
         raise ValueError(f"Malformed POM file {str(path)!r}: {exc}.") from exc
     if values.ndim != len(expected_shape) or any(
@@ -492,9 +485,7 @@ def load_pom(data_home=None, *, split="train", pooling="mean_std"):
         raise ValueError(f"pooling must be one of {_POM_POOLING}; got {pooling!r}.")
     files = {v: f"{v}_{split}.h5" for v in _POM_VIEWS} | {"y": f"y_{split}.h5"}
     folder = dataset_dir("cmu_pom", data_home, required=tuple(files.values()))
-    sequences = {
-        v: _read_h5(folder / files[v], (None, _POM_STEPS, d)) for v, d in _POM_VIEWS.items()
-    }
+    sequences = {v: _read_h5(folder / files[v], (None, _POM_STEPS, d)) for v, d in _POM_VIEWS.items()}
     y = _read_h5(folder / files["y"], (None, _POM_TARGETS))
     n = {v: s.shape[0] for v, s in sequences.items()} | {"y": y.shape[0]}
     if len(set(n.values())) != 1:

@@ -232,10 +232,7 @@ class AudioFeatures(BaseExtractor):
             names = [f"{row}_{stat}" for row in rows for stat in self.stats]
         else:
             names = [
-                f"{row}_{stat}_s{k}"
-                for k in range(self.segments)
-                for row in rows
-                for stat in self.stats
+                f"{row}_{stat}_s{k}" for k in range(self.segments) for row in rows for stat in self.stats
             ]
         if "onset" in self.features:
             names.append("tempo")
@@ -267,9 +264,7 @@ class AudioFeatures(BaseExtractor):
             _check_wav_complete(bytes(item[:65536]), len(item))
             source = io.BytesIO(bytes(item))
         else:
-            raise TypeError(
-                f"expected a path, bytes or a waveform array; got {type(item).__name__}"
-            )
+            raise TypeError(f"expected a path, bytes or a waveform array; got {type(item).__name__}")
         info = sf.info(source)
         if self.max_duration is not None and info.duration > self.max_duration:
             raise ValueError(
@@ -348,9 +343,7 @@ class AudioFeatures(BaseExtractor):
                 )
             elif family == "zcr":
                 blocks.append(
-                    librosa.feature.zero_crossing_rate(
-                        y, frame_length=n_fft, hop_length=self.hop_length
-                    )
+                    librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=self.hop_length)
                 )
             elif family == "rms":
                 blocks.append(librosa.feature.rms(S=stft, frame_length=n_fft))
@@ -359,9 +352,7 @@ class AudioFeatures(BaseExtractor):
                 blocks.append(onset)
                 tempo = float(
                     np.atleast_1d(
-                        librosa.feature.tempo(
-                            onset_envelope=onset[0], sr=self.sr, hop_length=self.hop_length
-                        )
+                        librosa.feature.tempo(onset_envelope=onset[0], sr=self.sr, hop_length=self.hop_length)
                     )[0]
                 )
         frames = np.vstack(blocks)

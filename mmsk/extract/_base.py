@@ -228,8 +228,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
                     f"array of shape {X.shape}. Reshape your data: for one waveform or image, pass [item]."
                 )
             X = X.reshape(-1, 1)
-        if isinstance(X, pd.DataFrame) and X.shape[1] == 1 and not pd.api.types.is_numeric_dtype(
-            X.dtypes.iloc[0]
+        if (
+            isinstance(X, pd.DataFrame)
+            and X.shape[1] == 1
+            and not pd.api.types.is_numeric_dtype(X.dtypes.iloc[0])
         ):
             validate_data(self, X, reset=reset, skip_check_array=True)
             column = str(X.columns[0])
@@ -244,9 +246,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             return X[:, 0].astype(object), None, labels
         # numeric rows: each row is one item
         try:
-            X = validate_data(
-                self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64
-            )
+            X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
         except ValueError as exc:
             if "could not convert" not in str(exc):
                 raise

@@ -10,7 +10,16 @@ from ..utils._compat import Interval
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
 _IMAGE_SUFFIXES = {
-    ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pgm",
+    ".ppm",
+    ".pbm",
 }
 _FAMILIES = ("pixels", "color_hist", "hog", "lbp", "bovw")
 _ORB_SIDE = 256  # ORB runs on the image scaled so that its longer side is this many pixels

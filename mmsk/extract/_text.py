@@ -5,7 +5,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ..utils._compat import Interval, StrOptions
+from ..utils._compat import Interval
 from ._base import EXTRACTOR_DOCS, BaseExtractor
 from ._torch import resolve_device
 
@@ -29,9 +29,7 @@ def _load_sentence_model(path, device):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError:
-        raise ImportError(
-            "SentenceEmbedder needs sentence-transformers: pip install 'mmsk[text]'"
-        ) from None
+        raise ImportError("SentenceEmbedder needs sentence-transformers: pip install 'mmsk[text]'") from None
     # Local folders only: never reach for the network, and keep the loaders quiet.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -77,7 +77,10 @@ class ImageToTensor:
         return np.ascontiguousarray(x)
 
     def __repr__(self):
-        return f"ImageToTensor(size={tuple(self.size)}, mean={self.mean}, std={self.std}, grayscale={self.grayscale})"
+        return (
+            f"ImageToTensor(size={tuple(self.size)}, mean={self.mean}, std={self.std}, "
+            f"grayscale={self.grayscale})"
+        )
 
 
 class PadCrop:

@@ -138,15 +138,12 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         self : LateFusionClassifier
             Fitted estimator.
         """
-        X, y, masks = validate_multiview_data(
-            self, X, y, reset=True, accept_sparse="csr", dtype="numeric"
-        )
+        X, y, masks = validate_multiview_data(self, X, y, reset=True, accept_sparse="csr", dtype="numeric")
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
             raise ValueError(
-                f"The target has 1 class ({self.classes_[0]!r}); a classifier needs at least "
-                f"two."
+                f"The target has 1 class ({self.classes_[0]!r}); a classifier needs at least two."
             )
         base = self._base_estimator()
         if self.voting == "soft" and not hasattr(base, "predict_proba"):
@@ -175,9 +172,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     def _per_view(self, X, method):
         """Yield (view, present mask, output of method on present rows)."""
         check_is_fitted(self)
-        X, masks = validate_multiview_data(
-            self, X, reset=False, accept_sparse="csr", dtype="numeric"
-        )
+        X, masks = validate_multiview_data(self, X, reset=False, accept_sparse="csr", dtype="numeric")
         for view, est in self.estimators_.items():
             present = ~masks[view]
             if present.any():

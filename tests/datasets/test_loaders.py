@@ -96,8 +96,14 @@ def test_load_pom(shared_data, pooling, width):
 
 def test_make_multimodal_classification():
     X, y, views, latent = make_multimodal_classification(
-        n_samples=120, n_views=3, n_features=[4, 5, 6], n_classes=3, missing_rate=0.5,
-        as_frame=False, return_latent=True, random_state=0,
+        n_samples=120,
+        n_views=3,
+        n_features=[4, 5, 6],
+        n_classes=3,
+        missing_rate=0.5,
+        as_frame=False,
+        return_latent=True,
+        random_state=0,
     )
     assert X.shape == (120, 15) and set(y) == {0, 1, 2}
     missing = np.column_stack([np.isnan(X[:, idx]).all(axis=1) for idx in views.values()])

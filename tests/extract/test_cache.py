@@ -110,4 +110,6 @@ def test_fitted_state_is_part_of_the_key(tmp_path, shared_data):
     out2 = two.fit_transform(photos)
     assert len(os.listdir(cache)) == 2  # the codebooks differ, so do the files
     np.testing.assert_allclose(out1, one.transform(photos))
-    np.testing.assert_allclose(out2, ImageFeatures(features=("bovw",), n_words=8, random_state=1).fit_transform(photos))
+    np.testing.assert_allclose(
+        out2, ImageFeatures(features=("bovw",), n_words=8, random_state=1).fit_transform(photos)
+    )

@@ -16,7 +16,11 @@ from mmsk.extract import ExtractionError, ExtractionWarning, SentenceEmbedder
 
 pytest.importorskip("sentence_transformers")
 
-TEXTS = ["A dog runs across the park.", "A puppy is running on the grass.", "Stock markets fell sharply today."]
+TEXTS = [
+    "A dog runs across the park.",
+    "A puppy is running on the grass.",
+    "Stock markets fell sharply today.",
+]
 
 
 @pytest.fixture(scope="module")

@@ -67,8 +67,13 @@ def test_pickled_code_is_refused_as_weights(tmp_path):
 
 def test_audio_encoder_on_real_recordings_separates_digits():
     torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Unflatten(1, (1, -1)), torch.nn.Conv1d(1, 16, 64, stride=32),
-                                 torch.nn.ReLU(), torch.nn.AdaptiveMaxPool1d(4), torch.nn.Flatten())
+    module = torch.nn.Sequential(
+        torch.nn.Unflatten(1, (1, -1)),
+        torch.nn.Conv1d(1, 16, 64, stride=32),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveMaxPool1d(4),
+        torch.nn.Flatten(),
+    )
     paths = pd.Series([str(p) for p in WAVS[:160]], name="clip")
     digits = [int(p.name[0]) for p in WAVS[:160]]
     enc = TorchEncoder(module, reader="audio", sr=8000, preprocess=PadCrop(6000), n_jobs=2)

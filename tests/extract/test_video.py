@@ -28,7 +28,9 @@ def _ramp(n=20, channel=0):
 
 
 def _mean_red(video, **kw):
-    feats = VideoFeatures(ImageFeatures(features=("pixels",), size=(4, 4)), stats=("mean", "min", "max"), **kw)
+    feats = VideoFeatures(
+        ImageFeatures(features=("pixels",), size=(4, 4)), stats=("mean", "min", "max"), **kw
+    )
     return feats, feats.fit_transform([video])
 
 

@@ -22,8 +22,13 @@ from mmsk.fusion import LateFusionClassifier
 def raw_table():
     """A raw two-modality table whose columns are not yet view-prefixed."""
     X, y = make_multimodal_classification(
-        n_samples=300, n_classes=4, n_features=[8, 6], view_names=["audio", "image"], noise=2.0,
-        class_sep=1.2, random_state=3,
+        n_samples=300,
+        n_classes=4,
+        n_features=[8, 6],
+        view_names=["audio", "image"],
+        noise=2.0,
+        class_sep=1.2,
+        random_state=3,
     )
     raw = pd.DataFrame(
         {f"a{i}": X[f"audio__{i}"] for i in range(8)} | {f"p{i}": X[f"image__{i}"] for i in range(6)}
@@ -43,8 +48,7 @@ def test_pipeline_cross_val_and_fusion_helps(raw_table):
     raw, y = raw_table
     fused = cross_val_score(_pipeline(), raw, y, cv=5).mean()
     singles = [
-        cross_val_score(LogisticRegression(), raw.filter(regex=f"^{p}"), y, cv=5).mean()
-        for p in ("a", "p")
+        cross_val_score(LogisticRegression(), raw.filter(regex=f"^{p}"), y, cv=5).mean() for p in ("a", "p")
     ]
     assert fused > max(singles)
 
