@@ -258,22 +258,24 @@ class AudioFeatures(BaseExtractor):
         if isinstance(item, (str, os.PathLike)):
             source = check_file(item, _AUDIO_SUFFIXES, kind="audio file")
             with open(source, "rb") as fh:
-                head = fh.read(65536)
-            _check_wav_complete(head, os.path.getsize(source))
+                head = fh.read(4096)
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+            _check_wav_complete(head, size)
         elif isinstance(item, (bytes, bytearray)):
-            _check_wav_complete(bytes(item[:65536]), len(item))
+            _check_wav_complete(bytes(item[:4096]), len(item))
             source = io.BytesIO(bytes(item))
         else:
             raise TypeError(f"expected a path, bytes or a waveform array; got {type(item).__name__}")
-        info = sf.info(source)
-        if self.max_duration is not None and info.duration > self.max_duration:
-            raise ValueError(
-                f"the recording lasts {info.duration:.1f} s, more than max_duration="
-                f"{self.max_duration} s; raise max_duration (or set it to None) to read it"
-            )
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
-        y, native_sr = sf.read(source, dtype="float32", always_2d=True)
+        with sf.SoundFile(source) as fh:  # the header gives the duration before any decoding
+            duration = fh.frames / fh.samplerate
+            if self.max_duration is not None and duration > self.max_duration:
+                raise ValueError(
+                    f"the recording lasts {duration:.1f} s, more than max_duration="
+                    f"{self.max_duration} s; raise max_duration (or set it to None) to read it"
+                )
+            native_sr = fh.samplerate
+            y = fh.read(dtype="float32", always_2d=True)
         if y.shape[0] == 0:
             raise ValueError("the recording holds no samples")
         y = y.mean(axis=1)

@@ -86,10 +86,14 @@ def describe_item(item):
 
 def check_file(path, allowed_suffixes=None, kind="file"):
     """Check that ``path`` is an existing, non-empty file with an allowed suffix."""
+    import stat as stat_
+
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file {path!r}")
-    if os.path.isdir(path):
+    try:
+        st = os.stat(path)  # one system call for existence, kind and size
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such file {path!r}") from None
+    if stat_.S_ISDIR(st.st_mode):
         raise IsADirectoryError(f"{path!r} is a directory, expected a {kind}")
     suffix = os.path.splitext(path)[1].lower()
     if allowed_suffixes is not None and suffix not in allowed_suffixes:
@@ -97,7 +101,7 @@ def check_file(path, allowed_suffixes=None, kind="file"):
             f"unsupported extension {suffix or '(none)'!r} for a {kind}; supported: "
             f"{', '.join(sorted(allowed_suffixes))}"
         )
-    if os.path.getsize(path) == 0:
+    if st.st_size == 0:
         raise ValueError(f"{path!r} is empty (0 bytes)")
     return path
 

@@ -1,0 +1,62 @@
+"""Helpers shared by the benchmark scripts: machine description, tables, RESULTS.md sections."""
+
+import os
+import platform
+import re
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def machine():
+    """One line naming the machine, for the record."""
+    import numpy
+    import sklearn
+    import torch
+
+    return (
+        f"{platform.node() or 'host'}: {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}, scikit-learn {sklearn.__version__}, torch {torch.__version__}"
+        + (f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU")
+    )
+
+
+def best_of(fn, repeat=3):
+    """Smallest wall time of ``repeat`` calls of ``fn`` (seconds) and the last result."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def table(rows, columns):
+    """A Markdown table of dicts."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = []
+        for c in columns:
+            v = row.get(c, "")
+            cells.append(f"{v:.3g}" if isinstance(v, float) else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_section(name, body):
+    """Replace (or append) the section ``name`` of RESULTS.md, keeping the other sections."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Benchmark results\n\nWritten by the scripts in this folder; each owns one section.\n"
+    )
+    block = f"{start}\n{body.strip()}\n{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    text = (
+        pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    )
+    tmp = RESULTS.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, RESULTS)  # never a half-written results file
