@@ -171,11 +171,14 @@ def test_image_bad_files_raise_naming_row_column_and_file(bad_files, tmp_path, k
         ("cut_wav", r"truncated WAV: the header declares \d+ bytes of audio data but the file holds \d+"),
         ("empty_wav", r"is empty \(0 bytes\)"),
         ("text_file", "unsupported extension"),
+        ("missing", "no such file"),
+        ("directory", "is a directory"),
     ],
 )
-def test_audio_bad_files_raise_naming_row_column_and_file(bad_files, kind, match):
-    X = pd.DataFrame({"clip": [bad_files["good_wav"], bad_files[kind]]})
-    expected = rf"row 1 of column 'clip', file '{bad_files[kind]}'.*({match})"
+def test_audio_bad_files_raise_naming_row_column_and_file(bad_files, tmp_path, kind, match):
+    path = {"missing": str(tmp_path / "nope.wav"), "directory": str(tmp_path)}.get(kind) or bad_files[kind]
+    X = pd.DataFrame({"clip": [bad_files["good_wav"], path]})
+    expected = rf"row 1 of column 'clip', file '{path}'.*({match})"
     with pytest.raises(ExtractionError, match=expected):
         _audio().fit_transform(X)
 
