@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mmsk
+from mmsk.align import CCA, GCCA, KernelCCA
 from mmsk.compose import ModalityUnion
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
 from mmsk.fusion import LateFusionClassifier
@@ -72,6 +73,11 @@ def discover_estimators():
 # Cheap settings for the checks; the views are selected by callables because
 # the checks use arrays of many widths.
 SETTINGS = {
+    "CCA": lambda: CCA(views={"a": Columns("first"), "b": Columns("last")}, n_components=1, reg=0.1),
+    "GCCA": lambda: GCCA(views={"a": Columns("first"), "b": Columns("last")}, n_components=1, reg=0.1),
+    "KernelCCA": lambda: KernelCCA(
+        views={"a": Columns("first"), "b": Columns("last")}, n_components=1, random_state=0
+    ),
     "AudioFeatures": lambda: AudioFeatures(
         sr=8000, n_fft=64, hop_length=16, n_mels=8, n_mfcc=4, features=("mfcc", "rms")
     ),

@@ -1,0 +1,6 @@
+"""Aligners: CCA-family transformers on the views (column groups) of one X."""
+
+from ._cca import CCA, GCCA
+from ._kernel_cca import KernelCCA
+
+__all__ = ["CCA", "GCCA", "KernelCCA"]
