@@ -103,9 +103,9 @@ def _two_view_weights(Ca, Cb, Cab, names, k, method):
     Wa = whitener(Ca, names[0], method)
     Wb = whitener(Cb, names[1], method)
     U, _, Vt = linalg.svd(Wa.T @ Cab @ Wb, full_matrices=False, check_finite=False)
-    U, V = U[:, :k], Vt[:k].T
-    signs = _flip(U)
-    return {names[0]: Wa @ (U * signs), names[1]: Wb @ (V * signs)}
+    A, B = Wa @ U[:, :k], Wb @ Vt[:k].T
+    signs = _flip(A)  # on the weights themselves: the same whichever whitening was used
+    return {names[0]: A * signs, names[1]: B * signs}
 
 
 class _BaseCCA(TransformerMixin, BaseEstimator):
@@ -321,7 +321,7 @@ class CCA(_BaseCCA):
     ``output="shared"`` the average of the views it has.
 
     The sign of each pair is fixed so that the largest entry (in magnitude) of
-    the first view's whitened direction is positive.
+    the first view's weights is positive.
 
     Examples
     --------
@@ -426,6 +426,11 @@ class GCCA(_BaseCCA):
     Fitting uses the rows with every view present; ``transform`` handles rows
     with missing views as :class:`CCA` does.
 
+    With ``reg > 0`` each view's projection is regularised (the shared
+    directions are the leading eigenvectors of the sum of the views' ridge
+    hat matrices), so on two views the result is close to, not equal to, a
+    :class:`CCA` with the same ``reg``; at ``reg=0`` they are equal.
+
     Examples
     --------
     >>> import numpy as np
@@ -484,12 +489,13 @@ class GCCA(_BaseCCA):
         k = self.n_components
         vals, vecs = linalg.eigh(M, subset_by_index=[len(M) - k, len(M) - 1], check_finite=False)
         vals, vecs = vals[::-1], vecs[:, ::-1]
-        vecs = vecs * _flip(vecs)
-        self.weights_ = {}
+        weights = {}
         for s, v, w in zip(sl, views, W):
             part = vecs[s]
             norm = np.linalg.norm(part, axis=0)
-            self.weights_[v] = w @ (part / np.where(norm > 0, norm, 1.0))
+            weights[v] = w @ (part / np.where(norm > 0, norm, 1.0))
+        signs = _flip(np.vstack(list(weights.values())))
+        self.weights_ = {v: w * signs for v, w in weights.items()}
         self.eigenvalues_ = vals
         self.n_components_ = k
         self._finish_fit(blocks)
