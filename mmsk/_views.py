@@ -263,6 +263,11 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
     >>> missing_view_masks(X, {"a": np.array([0, 1]), "b": np.array([2])})
     {'a': array([False,  True]), 'b': array([False, False])}
     """
+    if not sp.issparse(X):
+        X = np.asarray(X)
+        # one pass with no copy: a finite sum means no NaN anywhere (the common case)
+        if X.dtype.kind in "fc" and np.isfinite(np.add.reduce(X, axis=None)):
+            return {view: np.zeros(X.shape[0], dtype=bool) for view in view_indices}
     masks = {}
     for view, idx in view_indices.items():
         counts = _nan_counts(X, idx)

@@ -69,17 +69,71 @@ def whitener(C, view, method):
     return vecs / np.sqrt(vals)
 
 
-def covariance(Z, device=None):
-    """``Z.T @ Z / (n - 1)`` for a centred Z, with numpy or, given a device, torch."""
-    n = max(Z.shape[0] - 1, 1)
-    if device is None or device == "numpy":
-        return (Z.T @ Z) / n
-    import torch
+def covariance(blocks, device=None):
+    """The joint covariance matrix of centred blocks (views), block by block.
 
-    from ..extract._torch import resolve_device
+    Only the blocks on and above the diagonal are multiplied (``A.T @ A`` runs as
+    a symmetric rank-k update); the rest is their transpose. With a torch
+    ``device`` the products run in torch (float64).
+    """
+    n = max(blocks[0].shape[0] - 1, 1)
+    dims = [b.shape[1] for b in blocks]
+    edges = np.concatenate([[0], np.cumsum(dims)])
+    C = np.empty((edges[-1], edges[-1]))
+    if device is not None:
+        import torch
 
-    t = torch.as_tensor(Z, device=resolve_device(device), dtype=torch.float64)
-    return (t.T @ t).div_(n).cpu().numpy()
+        from ..extract._torch import resolve_device
+
+        dev = resolve_device(device)
+        blocks = [torch.as_tensor(b, device=dev, dtype=torch.float64) for b in blocks]
+    for i, bi in enumerate(blocks):
+        for j in range(i, len(blocks)):
+            prod = bi.T @ blocks[j]
+            prod = prod.cpu().numpy() if device is not None else prod
+            C[edges[i] : edges[i + 1], edges[j] : edges[j + 1]] = prod / n
+            if j != i:
+                C[edges[j] : edges[j + 1], edges[i] : edges[i + 1]] = prod.T / n
+    return C
+
+
+def _as_index(idx):
+    """A slice for a contiguous run of column positions (a view, no copy), else the positions."""
+    idx = np.asarray(idx)
+    if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+        return slice(int(idx[0]), int(idx[0]) + len(idx))
+    return idx
+
+
+def streamed_covariance(X, columns, mean, rows=None, device=None, chunk=2048):
+    """Covariance of ``X[rows][:, columns]`` in one pass over row chunks.
+
+    Each chunk is centred in a small buffer and its ``Z.T @ Z`` (a symmetric
+    rank-k update) is added up, so no centred copy of the whole data is made.
+    """
+    cols = _as_index(columns)
+    n = X.shape[0] if rows is None else len(rows)
+    use_torch = device is not None
+    if use_torch:
+        import torch
+
+        from ..extract._torch import resolve_device
+
+        dev = resolve_device(device)
+        acc = torch.zeros((len(mean), len(mean)), dtype=torch.float64, device=dev)
+        mean_t = torch.as_tensor(mean, dtype=torch.float64, device=dev)
+    else:
+        acc = np.zeros((len(mean), len(mean)))
+    for start in range(0, n, chunk):
+        r = slice(start, min(start + chunk, n)) if rows is None else rows[start : start + chunk]
+        block = X[r, cols] if isinstance(cols, slice) or isinstance(r, slice) else X[np.ix_(r, cols)]
+        if use_torch:
+            Z = torch.as_tensor(np.ascontiguousarray(block), device=dev) - mean_t
+        else:
+            Z = block - mean
+        acc += Z.T @ Z
+    acc = acc.cpu().numpy() if use_torch else acc
+    return acc / max(n - 1, 1)
 
 
 def _flip(vectors):
@@ -144,12 +198,49 @@ class _BaseCCA(TransformerMixin, BaseEstimator):
         self.means_ = {}
         blocks = []
         for view, idx in self.view_indices_.items():
-            block = X[np.ix_(rows, idx)] if not rows.all() else X[:, idx]
-            block = self._map(view, block)
-            mean = block.mean(axis=0)
+            block = X[np.ix_(rows, idx)] if not rows.all() else X[:, idx]  # a copy
+            mapped = self._map(view, block)
+            mean = mapped.mean(axis=0)
             self.means_[view] = mean
-            blocks.append(block - mean)
+            if mapped is block:
+                mapped -= mean  # centre the copy in place
+            else:
+                mapped = mapped - mean
+            blocks.append(mapped)
         return blocks
+
+    def _fit_moments(self, X, complete):
+        """Means per view and the joint covariance of the views, in one streamed pass."""
+        rows = None if complete.all() else np.flatnonzero(complete)
+        all_idx = np.concatenate(list(self.view_indices_.values()))
+        cols = _as_index(all_idx)
+        data = X if rows is None else X[rows]
+        mean = np.asarray(
+            data[:, cols].mean(axis=0) if isinstance(cols, slice) else data[:, cols].mean(axis=0)
+        )
+        self.means_, start = {}, 0
+        for view, idx in self.view_indices_.items():
+            self.means_[view] = mean[start : start + len(idx)]
+            start += len(idx)
+        return streamed_covariance(X, all_idx, mean, rows=rows, device=self.device)
+
+    def _correlations_from(self, C):
+        """Training correlations of the variates, from the covariance: pairwise mean per component."""
+        views = list(self.view_indices_)
+        dims = [len(self.view_indices_[v]) for v in views]
+        edges = np.concatenate([[0], np.cumsum(dims)])
+        sl = {v: slice(edges[i], edges[i + 1]) for i, v in enumerate(views)}
+        var = {
+            v: np.einsum("ik,ij,jk->k", self.weights_[v], C[sl[v], sl[v]], self.weights_[v]) for v in views
+        }
+        pairs = []
+        for i, a in enumerate(views):
+            for b in views[i + 1 :]:
+                cov = np.einsum("ik,ij,jk->k", self.weights_[a], C[sl[a], sl[b]], self.weights_[b])
+                denom = np.sqrt(var[a] * var[b])
+                pairs.append(np.where(denom > 0, cov / np.where(denom > 0, denom, 1.0), 0.0))
+        self.canonical_correlations_ = np.mean(pairs, axis=0)
+        self.n_features_out_ = self.n_components_ * (len(views) if self.output == "views" else 1)
 
     def _check_components(self, dims):
         limit = min(dims)
@@ -371,13 +462,12 @@ class CCA(_BaseCCA):
         (va, ia), (vb, ib) = self.view_indices_.items()
         self._check_components([len(ia), len(ib)])
         regs = _as_reg(self.reg, self.view_indices_)
-        blocks = self._center_fit(X, complete)
-        C = covariance(np.hstack(blocks), self.device)
+        C = self._fit_moments(X, complete)
         da = len(ia)
         Ca, Cb = shrink(C[:da, :da], regs[va]), shrink(C[da:, da:], regs[vb])
         self.weights_ = _two_view_weights(Ca, Cb, C[:da, da:], (va, vb), self.n_components, self.whiten)
         self.n_components_ = self.n_components
-        self._finish_fit(blocks)
+        self._correlations_from(C)
         return self
 
 
@@ -477,8 +567,7 @@ class GCCA(_BaseCCA):
         dims = [len(self.view_indices_[v]) for v in views]
         self._check_components([sum(dims)])
         regs = _as_reg(self.reg, views)
-        blocks = self._center_fit(X, complete)
-        C = covariance(np.hstack(blocks), self.device)
+        C = self._fit_moments(X, complete)
         edges = np.concatenate([[0], np.cumsum(dims)])
         sl = [slice(edges[i], edges[i + 1]) for i in range(len(views))]
         W = [whitener(shrink(C[s, s], regs[v]), v, self.whiten) for s, v in zip(sl, views)]
@@ -498,7 +587,7 @@ class GCCA(_BaseCCA):
         self.weights_ = {v: w * signs for v, w in weights.items()}
         self.eigenvalues_ = vals
         self.n_components_ = k
-        self._finish_fit(blocks)
+        self._correlations_from(C)
         return self
 
 

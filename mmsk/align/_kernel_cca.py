@@ -229,7 +229,7 @@ class KernelCCA(_BaseCCA):
         blocks = self._center_fit(X, complete)
         dims = [b.shape[1] for b in blocks]
         self._check_components(dims)
-        C = covariance(np.hstack(blocks), self.device)
+        C = covariance(blocks, self.device)
         da = dims[0]
         Ca, Cb = C[:da, :da].copy(), C[da:, da:].copy()
         for Cv in (Ca, Cb):
