@@ -111,6 +111,14 @@ def try_mvlearn():
         a, b = make_views(500, 5)
         MvCCA(n_components=2).fit([a, b])
         return "mvlearn: imports and fits (not timed here)"
+    except ModuleNotFoundError as exc:
+        if exc.name == "mvlearn":
+            return (
+                "mvlearn: not run, not installable here: pip resolves mvlearn 0.5.0 (the latest) "
+                "by downgrading matplotlib to 3.3.4 (beside scikit-learn 1.9), and with --no-deps it "
+                "fails at import (No module named 'seaborn')."
+            )
+        return f"mvlearn: not run: {type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001
         return f"mvlearn: not run: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
 

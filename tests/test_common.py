@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mmsk
-from mmsk.align import CCA, GCCA, KernelCCA
+from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.compose import ModalityUnion
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
 from mmsk.fusion import LateFusionClassifier
@@ -75,6 +75,13 @@ def discover_estimators():
 SETTINGS = {
     "CCA": lambda: CCA(views={"a": Columns("first"), "b": Columns("last")}, n_components=1, reg=0.1),
     "GCCA": lambda: GCCA(views={"a": Columns("first"), "b": Columns("last")}, n_components=1, reg=0.1),
+    "DeepCCA": lambda: DeepCCA(
+        views={"a": Columns("first"), "b": Columns("last")},
+        n_components=1,
+        hidden=(4,),
+        max_epochs=2,
+        random_state=0,
+    ),
     "KernelCCA": lambda: KernelCCA(
         views={"a": Columns("first"), "b": Columns("last")}, n_components=1, random_state=0
     ),

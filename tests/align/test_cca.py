@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
-from mmsk.align import CCA, GCCA, KernelCCA
+from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.datasets import load_mfeat
 from mmsk.plot import plot_canonical_correlations, plot_canonical_variates
 
@@ -234,3 +234,46 @@ def test_plots(mfeat):
     np.testing.assert_allclose(heights, cca.canonical_correlations_)
     ax = plot_canonical_variates(cca, mfeat.data[cols], mfeat.target)
     assert len(ax.collections) == 10 and "r = 0.9" in ax.get_title()
+
+
+def test_deep_cca_learns_a_non_linear_relation_reproducibly():
+    rng = np.random.default_rng(0)
+    t = rng.uniform(-2, 2, size=(800, 1))
+    X = pd.DataFrame(
+        {
+            "a__t": t[:, 0],
+            "a__u": rng.normal(size=800),
+            "b__t2": (t**2 + 0.05 * rng.normal(size=(800, 1)))[:, 0],
+        }
+    )
+    train, test = X.iloc[:600], X.iloc[600:]
+    assert CCA(n_components=1).fit(train).score(test) < 0.2
+    dcca = DeepCCA(n_components=1, hidden=(32,), max_epochs=40, lr=1e-2, random_state=0).fit(train)
+    assert dcca.score(test) > 0.9
+    assert len(dcca.net_.history) == 40
+    again = DeepCCA(n_components=1, hidden=(32,), max_epochs=40, lr=1e-2, random_state=0).fit(train)
+    np.testing.assert_allclose(again.transform(test), dcca.transform(test))
+    assert dcca.get_feature_names_out().tolist() == ["a__deepcca0", "b__deepcca0"]
+
+
+def test_deep_cca_missing_views_and_pickle():
+    X, _ = latent_views(n=400, dims=(4, 4), k=2, noise=0.3)
+    X.loc[:49, [c for c in X.columns if c.startswith("b__")]] = np.nan
+    dcca = DeepCCA(n_components=2, hidden=(8,), max_epochs=3, random_state=0, output="shared").fit(X)
+    Z = dcca.transform(X)
+    assert np.isfinite(Z).all()  # rows without b use a's variates
+    restored = pickle.loads(pickle.dumps(dcca))
+    np.testing.assert_allclose(restored.transform(X), Z)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+def test_gpu_paths_agree_with_cpu():
+    X, _ = latent_views()
+    np.testing.assert_allclose(
+        CCA(n_components=3, device="cuda").fit(X).transform(X),
+        CCA(n_components=3).fit(X).transform(X),
+        atol=1e-8,
+    )
+    dcca = DeepCCA(n_components=2, hidden=(8,), max_epochs=3, random_state=0, device="cuda").fit(X)
+    assert dcca.device_ == "cuda" and np.isfinite(dcca.transform(X)).all()

@@ -1,0 +1,255 @@
+"""Deep CCA (Andrew et al., 2013): a torch encoder per view trained by skorch on the CCA objective."""
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from ..utils._compat import Interval, StrOptions, check_is_fitted
+from ._cca import CCA, _BaseCCA
+
+_ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
+
+
+class DeepCCA(_BaseCCA):
+    """Deep CCA of two views: per-view MLP encoders trained to maximise canonical correlation.
+
+    Each view's columns go through its own MLP (``hidden`` layers, then
+    ``n_components`` outputs); the two encoders are trained together with
+    skorch on minus the sum of the canonical correlations of their outputs
+    over each mini-batch (Andrew et al., 2013). A linear :class:`CCA` fitted on
+    the trained encoders' outputs then gives the canonical variates.
+
+    Parameters
+    ----------
+    views : dict, list or None, default=None
+        The two views; None reads them from ``<view>__<feature>`` names.
+    n_components : int, default=2
+        Outputs of each encoder and canonical variate pairs.
+    hidden : tuple of int, default=(64,)
+        Hidden layer sizes of each encoder.
+    activation : {"relu", "tanh", "sigmoid", "gelu"}, default="relu"
+    max_epochs : int, default=50
+    lr : float, default=1e-3
+        Adam's learning rate.
+    batch_size : int, default=256
+        Mini-batch rows (the CCA objective is estimated per batch, so not too
+        small).
+    eps : float, default=1e-3
+        Ridge added to the batch covariances in the objective.
+    reg : float, default=1e-3
+        Shrinkage of the final linear CCA (see :class:`CCA`).
+    output : {"views", "shared"}, default="views"
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    random_state : int or None, default=None
+        Seeds torch (weights and batch order): the same seed gives the same
+        model on the same device.
+    verbose : int, default=0
+        skorch's per-epoch table when > 0.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained encoders (``net_.module_.towers``) and training history.
+    cca_ : CCA
+        The linear CCA on the encoders' outputs.
+    view_indices_ : dict of str to ndarray
+    canonical_correlations_ : ndarray of shape (n_components,)
+        Training correlations of the variates.
+    n_components_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    KernelCCA : non-linear CCA without training.
+
+    Notes
+    -----
+    The network runs in float64, so a row's variates do not depend on the
+    batch it is in. Rows missing a view are left out of training; in
+    ``transform`` they get NaN for that view (and the other view's variates
+    with ``output="shared"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk.align import DeepCCA
+    >>> rng = np.random.default_rng(0)
+    >>> t = rng.uniform(-2, 2, size=(500, 1))
+    >>> X = np.hstack([t, t ** 2 + 0.05 * rng.normal(size=(500, 1))])
+    >>> dcca = DeepCCA({"a": [0], "b": [1]}, n_components=1, max_epochs=30, random_state=0)
+    >>> bool(dcca.fit(X).canonical_correlations_[0] > 0.9)
+    True
+    """
+
+    _max_views = 2
+
+    _parameter_constraints = {
+        "views": [dict, list, None],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden": [tuple, list],
+        "activation": [StrOptions(_ACTIVATIONS)],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "output": [StrOptions({"views", "shared"})],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        views=None,
+        *,
+        n_components=2,
+        hidden=(64,),
+        activation="relu",
+        max_epochs=50,
+        lr=1e-3,
+        batch_size=256,
+        eps=1e-3,
+        reg=1e-3,
+        output="views",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.views = views
+        self.n_components = n_components
+        self.hidden = hidden
+        self.activation = activation
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.eps = eps
+        self.reg = reg
+        self.output = output
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _encode(self, X, masks):
+        """Encoder outputs of each view (NaN rows where the view is missing), side by side."""
+        import torch
+
+        out = []
+        for tower, (view, idx) in zip(self.net_.module_.towers, self.view_indices_.items()):
+            h = np.full((X.shape[0], self.n_components), np.nan)
+            present = ~masks[view]
+            if present.any():
+                with torch.inference_mode():
+                    x = torch.as_tensor(X[np.ix_(present, idx)], dtype=torch.float64, device=self.device_)
+                    h[present] = tower(x).cpu().numpy()
+            out.append(h)
+        return np.hstack(out)
+
+    def fit(self, X, y=None):
+        """Train the encoders and the final linear CCA on the rows with both views.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        import torch
+        from skorch import NeuralNet
+
+        from ..extract._torch import resolve_device
+
+        self._validate_params()
+        X, complete, masks = self._complete_rows(X, reset=True)
+        n_ok = int(complete.sum())
+        if n_ok < 2:
+            raise ValueError(f"DeepCCA needs at least 2 rows with both views present; got {n_ok} sample(s).")
+        self.device_ = resolve_device(self.device)
+        idx = list(self.view_indices_.values())
+        data = np.hstack([X[np.ix_(complete, i)] for i in idx]).astype(np.float64)
+        edges = np.cumsum([0] + [len(i) for i in idx])
+        slices = [(int(edges[j]), int(edges[j + 1])) for j in range(len(idx))]
+        from ._deep_cca_modules import CCALoss, TwoTower
+
+        if self.random_state is not None:
+            torch.manual_seed(self.random_state)
+        self.net_ = NeuralNet(
+            TwoTower,
+            criterion=CCALoss,
+            criterion__eps=self.eps,
+            module__slices=slices,
+            module__hidden=tuple(self.hidden),
+            module__n_out=self.n_components,
+            module__activation=self.activation,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=min(self.batch_size, n_ok),
+            iterator_train__shuffle=True,
+            iterator_train__drop_last=n_ok > self.batch_size,  # no 1-row batch at the end
+            train_split=None,
+            device=self.device_,
+            verbose=self.verbose,
+        )
+        self.net_.initialize()
+        self.net_.module_.double()  # float64: a row's output does not depend on its batch
+        self.net_.initialize_optimizer()
+        self.net_.partial_fit(data)
+        H = self._encode(X, masks)
+        views = {
+            v: np.arange(j * self.n_components, (j + 1) * self.n_components)
+            for j, v in enumerate(self.view_indices_)
+        }
+        self.cca_ = CCA(views, n_components=self.n_components, reg=self.reg, output=self.output)
+        self.cca_.fit(H[complete])
+        self.canonical_correlations_ = self.cca_.canonical_correlations_
+        self.n_components_ = self.n_components
+        self.n_features_out_ = self.cca_.n_features_out_
+        self.weights_ = self.cca_.weights_  # marks the estimator fitted, as in the linear CCAs
+        return self
+
+    def transform(self, X, y=None):
+        """Canonical variates of each view (or their average) after the trained encoders.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Z : ndarray
+        """
+        check_is_fitted(self, "cca_")
+        X, _, masks = self._complete_rows(X, reset=False)
+        return self.cca_.transform(self._encode(X, masks))
+
+    def _variates(self, X, masks):
+        return self.cca_._variates(self._encode(X, masks), masks)
+
+    def get_feature_names_out(self, input_features=None):
+        """``<view>__deepcca<j>`` per view, or ``deepcca<j>`` for the shared output.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self, "cca_")
+        return super().get_feature_names_out()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags

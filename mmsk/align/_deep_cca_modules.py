@@ -1,0 +1,52 @@
+"""torch modules of DeepCCA (imported on first use, so that importing mmsk does not import torch)."""
+
+import torch
+import torch.nn as nn
+
+_ACT = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+def mlp(d_in, hidden, d_out, activation):
+    """Linear layers of the given sizes with an activation between them."""
+    layers, d = [], d_in
+    for h in hidden:
+        layers += [nn.Linear(d, h), _ACT[activation]()]
+        d = h
+    layers.append(nn.Linear(d, d_out))
+    return nn.Sequential(*layers)
+
+
+class TwoTower(nn.Module):
+    """One MLP per view on the columns ``slices[j]`` of the input; returns their outputs."""
+
+    def __init__(self, slices=((0, 1), (1, 2)), hidden=(64,), n_out=2, activation="relu"):
+        super().__init__()
+        self.slices = [tuple(s) for s in slices]
+        self.towers = nn.ModuleList([mlp(b - a, tuple(hidden), n_out, activation) for a, b in self.slices])
+
+    def forward(self, X):
+        return tuple(t(X[:, a:b]) for t, (a, b) in zip(self.towers, self.slices))
+
+
+class CCALoss(nn.Module):
+    """Minus the sum of the canonical correlations of two outputs over a batch (Andrew et al.)."""
+
+    def __init__(self, eps=1e-3):
+        super().__init__()
+        self.eps = eps
+
+    def _inv_sqrt(self, S):
+        vals, vecs = torch.linalg.eigh(S)
+        return vecs @ torch.diag(vals.clamp_min(self.eps) ** -0.5) @ vecs.T
+
+    def forward(self, outputs, _target=None):
+        h1, h2 = outputs
+        m = h1.shape[0]
+        h1 = h1 - h1.mean(dim=0)
+        h2 = h2 - h2.mean(dim=0)
+        eye = torch.eye(h1.shape[1], dtype=h1.dtype, device=h1.device)
+        s11 = h1.T @ h1 / (m - 1) + self.eps * eye
+        s22 = h2.T @ h2 / (m - 1) + self.eps * eye
+        s12 = h1.T @ h2 / (m - 1)
+        T = self._inv_sqrt(s11) @ s12 @ self._inv_sqrt(s22)
+        return -torch.linalg.svdvals(T).sum()
