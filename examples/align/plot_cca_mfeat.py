@@ -22,7 +22,7 @@ from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mmsk.align import CCA, GCCA, KernelCCA
+from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.datasets import load_mfeat
 from mmsk.plot import plot_canonical_correlations, plot_canonical_variates
 
@@ -47,12 +47,18 @@ cca = search.best_estimator_
 train, test = fou_kar.iloc[::2], fou_kar.iloc[1::2]
 scaler = StandardScaler().set_output(transform="pandas").fit(train)
 kcca = KernelCCA(n_components=5, reg=0.05, random_state=0).fit(scaler.transform(train))
-print(f"held-out correlation: CCA {cca.score(test):.3f}, KernelCCA {kcca.score(scaler.transform(test)):.3f}")
+dcca = DeepCCA(n_components=5, hidden=(128,), max_epochs=100, batch_size=500, lr=1e-3, random_state=0)
+dcca.fit(scaler.transform(train))
+print(
+    f"held-out correlation: CCA {cca.score(test):.3f}, KernelCCA {kcca.score(scaler.transform(test)):.3f}, "
+    f"DeepCCA {dcca.score(scaler.transform(test)):.3f}"
+)
 
-fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+fig, axes = plt.subplots(1, 4, figsize=(18, 4))
 plot_canonical_correlations(cca, X=test, ax=axes[0], label="CCA: fou vs kar")
 plot_canonical_correlations(kcca, X=scaler.transform(test), ax=axes[1], label="KernelCCA (rbf): fou vs kar")
-plot_canonical_variates(cca, fou_kar, y, ax=axes[2])
+plot_canonical_correlations(dcca, X=scaler.transform(test), ax=axes[2], label="DeepCCA: fou vs kar")
+plot_canonical_variates(cca, fou_kar, y, ax=axes[3])
 fig.tight_layout()
 fig.savefig("cca_mfeat.png")
 

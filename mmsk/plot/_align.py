@@ -52,7 +52,7 @@ def plot_canonical_correlations(estimator, *, X=None, ax=None, label=None):
     ax.bar(pos - (width / 2 if Xt is not None else 0), est.canonical_correlations_, width, label="training")
     if Xt is not None:
         ax.bar(pos + width / 2, _held_out(est, Xt), width, label="held out")
-        ax.legend()
+        ax.legend(loc="lower left")
     ax.set_xticks(pos, [str(j) for j in pos])
     ax.set_xlabel("component")
     ax.set_ylabel("canonical correlation")
