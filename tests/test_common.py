@@ -21,6 +21,7 @@ from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.compose import ModalityUnion
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
 from mmsk.fusion import LateFusionClassifier
+from mmsk.mkl import MKLClassifier, MKLRegressor
 
 
 class Columns:
@@ -97,6 +98,8 @@ SETTINGS = {
     "VideoFeatures": lambda: VideoFeatures(
         ImageFeatures(features=("pixels",), size=(2, 2)), n_frames=3, stats=("mean", "max")
     ),
+    "MKLClassifier": lambda: MKLClassifier(views={"a": Columns("first"), "b": Columns("last")}),
+    "MKLRegressor": lambda: MKLRegressor(views={"a": Columns("first"), "b": Columns("last")}),
     "LateFusionClassifier": lambda: LateFusionClassifier(views={"a": Columns("first"), "b": Columns("last")}),
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
 }

@@ -1,5 +1,6 @@
 """Figures of fitted mmsk estimators (matplotlib only; every function returns its Axes)."""
 
 from ._align import plot_canonical_correlations, plot_canonical_variates
+from ._mkl import plot_kernel_weights
 
-__all__ = ["plot_canonical_correlations", "plot_canonical_variates"]
+__all__ = ["plot_canonical_correlations", "plot_canonical_variates", "plot_kernel_weights"]

@@ -1,0 +1,97 @@
+"""MKLClassifier and MKLRegressor: weights, views, searches and bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mmsk.mkl import MKLClassifier, MKLRegressor
+from mmsk.mkl._combine import METHODS
+from mmsk.plot import plot_kernel_weights
+
+
+def informative_and_noise(n=300, seed=0):
+    """View "signal" decides the class (non-linearly); view "noise" is unrelated."""
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=(n, 3))
+    y = (np.linalg.norm(signal, axis=1) > 1.6).astype(int)
+    noise = rng.normal(size=(n, 5))
+    cols = {f"signal__{i}": signal[:, i] for i in range(3)} | {f"noise__{i}": noise[:, i] for i in range(5)}
+    return pd.DataFrame(cols), y
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_weights_are_on_the_simplex_and_favour_the_informative_view(method):
+    X, y = informative_and_noise()
+    mkl = MKLClassifier(method=method, C=10).fit(X, y)
+    weights = mkl.kernel_weights_
+    assert set(weights) == {"signal:rbf", "noise:rbf"}
+    assert sum(weights.values()) == pytest.approx(1.0) and min(weights.values()) >= 0
+    if method != "average":
+        assert weights["signal:rbf"] > weights["noise:rbf"]
+    assert mkl.score(X, y) > 0.9
+
+
+def test_several_kernels_per_view_and_per_view_dict():
+    X, y = informative_and_noise()
+    mkl = MKLClassifier(kernels={"signal": ["rbf", "poly", "linear"], "noise": "laplacian"}).fit(X, y)
+    assert mkl.kernel_specs_ == [
+        ("signal", "rbf"),
+        ("signal", "poly"),
+        ("signal", "linear"),
+        ("noise", "laplacian"),
+    ]
+    assert len(plot_kernel_weights(mkl).patches) == 4
+
+
+def test_regressor_weights_the_view_that_predicts():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = np.sin(2 * X[:, 2]) + X[:, 3] ** 2 + 0.1 * rng.normal(size=300)
+    for method in ("alignf", "gradient"):
+        mkl = MKLRegressor(views={"a": [0, 1], "b": [2, 3]}, method=method, alpha=0.1).fit(X[:200], y[:200])
+        assert mkl.kernel_weights_["b:rbf"] > 0.8
+        assert mkl.score(X[200:], y[200:]) > 0.7
+
+
+def test_grid_search_over_method_kernels_and_c_in_a_pipeline():
+    X, y = informative_and_noise()
+    pipe = make_pipeline(StandardScaler().set_output(transform="pandas"), MKLClassifier())
+    grid = GridSearchCV(
+        pipe,
+        {
+            "mklclassifier__method": ["average", "alignf"],
+            "mklclassifier__kernels": ["rbf", "linear"],
+            "mklclassifier__C": [1.0, 10.0],
+        },
+        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+    )
+    grid.fit(X, y)
+    assert len(grid.cv_results_["params"]) == 8
+    assert grid.best_params_["mklclassifier__kernels"] == "rbf"  # the classes are not linearly separable
+    assert grid.best_score_ > 0.85
+
+
+def test_bad_input_is_a_clear_error():
+    X, y = informative_and_noise()
+    with pytest.raises(ValueError, match="at least 2 classes; y has 1 class"):
+        MKLClassifier().fit(X, np.zeros(len(y)))
+    const = X.copy()
+    const[[c for c in X.columns if c.startswith("noise__")]] = 3.0
+    with pytest.raises(ValueError, match="view 'noise' is constant"):
+        MKLClassifier().fit(const, y)
+    with pytest.raises(ValueError, match="chi2 kernel of view 'signal' needs non-negative"):
+        MKLClassifier(kernels="chi2").fit(X, y)
+    with pytest.raises(ValueError, match="sigmoid kernel of view .* not positive semi-definite"):
+        MKLClassifier(kernels="sigmoid", gamma=5.0, coef0=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="unknown kernel 'gauss'"):
+        MKLClassifier(kernels="gauss").fit(X, y)
+    missing = X.copy()
+    missing.loc[0, [c for c in X.columns if c.startswith("noise__")]] = np.nan
+    with pytest.raises(ValueError, match="view 'noise' is missing"):
+        MKLClassifier().fit(missing, y)
