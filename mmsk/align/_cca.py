@@ -356,7 +356,21 @@ class _BaseCCA(TransformerMixin, BaseEstimator):
         return tags
 
 
-class CCA(_BaseCCA):
+class _LinearCCA(_BaseCCA):
+    """CCA and GCCA: the same parameters."""
+
+    def __init__(
+        self, views=None, *, n_components=2, reg=1e-3, whiten="cholesky", output="views", device=None
+    ):
+        self.views = views
+        self.n_components = n_components
+        self.reg = reg
+        self.whiten = whiten
+        self.output = output
+        self.device = device
+
+
+class CCA(_LinearCCA):
     """Canonical correlation analysis of two views of one X, in closed form.
 
     Finds weights for each view so that the views' projections (canonical
@@ -431,16 +445,6 @@ class CCA(_BaseCCA):
 
     _max_views = 2
 
-    def __init__(
-        self, views=None, *, n_components=2, reg=1e-3, whiten="cholesky", output="views", device=None
-    ):
-        self.views = views
-        self.n_components = n_components
-        self.reg = reg
-        self.whiten = whiten
-        self.output = output
-        self.device = device
-
     def fit(self, X, y=None):
         """Fit the canonical weights on the rows where both views are present.
 
@@ -471,7 +475,7 @@ class CCA(_BaseCCA):
         return self
 
 
-class GCCA(_BaseCCA):
+class GCCA(_LinearCCA):
     """Generalised CCA (MAXVAR) of two or more views of one X, in closed form.
 
     Finds shared directions that all views explain together: each view is
@@ -534,16 +538,6 @@ class GCCA(_BaseCCA):
     >>> bool(g.canonical_correlations_[0] > 0.9)
     True
     """
-
-    def __init__(
-        self, views=None, *, n_components=2, reg=1e-3, whiten="cholesky", output="views", device=None
-    ):
-        self.views = views
-        self.n_components = n_components
-        self.reg = reg
-        self.whiten = whiten
-        self.output = output
-        self.device = device
 
     def fit(self, X, y=None):
         """Fit the weights on the rows where every view is present.
