@@ -57,37 +57,36 @@ def _project_two_simplices(g, pos):
     return out
 
 
-def easymkl_weights(kernels, Y, lam=0.1, max_iter=300):
+def easymkl_weights(kernels, Y, lam=0.1, max_iter=300, tol=1e-9):
     """EasyMKL (Aiolli and Donini, 2015), one class against the rest, weights averaged over classes.
 
     For each binary problem, solves the margin QP
     ``min_gamma (1 - lam) gamma' Yd K Yd gamma + lam ||gamma||^2`` over the
     product of the two class simplices (FISTA with exact projections), with K
     the average kernel; the weight of kernel k is ``gamma' Yd K_k Yd gamma``.
+    All classes are solved together, so each step is one matrix product.
     """
     K = sum(kernels) / len(kernels)
-    classes = range(Y.shape[1]) if Y.shape[1] > 2 else [0]
-    eta = np.zeros(len(kernels))
-    lipschitz_q = linalg.eigvalsh(K, subset_by_index=[len(K) - 1, len(K) - 1])[0]
-    L = 2 * ((1 - lam) * lipschitz_q + lam)
-    for c in classes:
-        pos = Y[:, c] > 0
-        if pos.all() or not pos.any():
-            continue
-        s = np.where(pos, 1.0, -1.0)
-        g = np.where(pos, 1.0 / pos.sum(), 1.0 / (~pos).sum())
-        z, t = g.copy(), 1.0
-        for _ in range(max_iter):
-            grad = 2 * ((1 - lam) * s * (K @ (s * z)) + lam * z)
-            g_new = _project_two_simplices(z - grad / L, pos)
-            t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
-            z = g_new + (t - 1) / t_new * (g_new - g)
-            if np.abs(g_new - g).max() < 1e-9:
-                g = g_new
-                break
-            g, t = g_new, t_new
-        sg = s * g
-        eta += np.array([sg @ Kk @ sg for Kk in kernels])
+    cols = [c for c in range(Y.shape[1] if Y.shape[1] > 2 else 1) if 0 < (Y[:, c] > 0).sum() < len(Y)]
+    if not cols:
+        return np.full(len(kernels), 1.0 / len(kernels))
+    pos = Y[:, cols] > 0
+    S = np.where(pos, 1.0, -1.0)
+    G = np.where(pos, 1.0 / pos.sum(axis=0), 1.0 / (~pos).sum(axis=0))
+    L = 2 * ((1 - lam) * linalg.eigvalsh(K, subset_by_index=[len(K) - 1, len(K) - 1])[0] + lam)
+    Z, t = G.copy(), 1.0
+    for _ in range(max_iter):
+        grad = 2 * ((1 - lam) * S * (K @ (S * Z)) + lam * Z)
+        step = Z - grad / L
+        G_new = np.column_stack([_project_two_simplices(step[:, j], pos[:, j]) for j in range(len(cols))])
+        t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        Z = G_new + (t - 1) / t_new * (G_new - G)
+        done = np.abs(G_new - G).max() < tol
+        G, t = G_new, t_new
+        if done:
+            break
+    SG = S * G
+    eta = np.array([np.einsum("ic,ij,jc->", SG, Kk, SG) for Kk in kernels])
     return _simplex(eta)
 
 
