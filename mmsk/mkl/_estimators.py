@@ -55,29 +55,40 @@ class _BaseMKL(BaseEstimator):
     }
 
     def _fit_kernels(self, X):
-        """Validate X; the normalised training kernels, one per (view, kernel) spec."""
-        X, masks = validate_multiview_data(self, X, reset=True, allow_missing_views=False, dtype=np.float64)
+        """Validate X; the normalised training kernels, one per (view, kernel) spec.
+
+        A row missing a view has a zero row and column in that view's kernels
+        (its feature map is the origin there).
+        """
+        X, masks = validate_multiview_data(self, X, reset=True, dtype=np.float64)
         if X.shape[0] < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples; got {X.shape[0]} sample.")
         specs = kernel_specs(self.kernels, list(self.view_indices_))
         rng = check_random_state(self.random_state)
-        self.kernel_specs_, self.X_fit_, self.kernel_scales_, self.kernel_params_ = [], {}, [], []
+        self.kernel_specs_, self.kernel_scales_, self.kernel_params_ = [], [], []
+        self.X_fit_ = {}
+        self.present_fit_ = {view: ~mask for view, mask in masks.items()}
         kernels = []
         for view, name in specs:
-            block = X[:, self.view_indices_[view]]
+            present = self.present_fit_[view]
+            if present.sum() < 2:
+                raise ValueError(f"view {view!r} is present in fewer than 2 training rows.")
+            block = X[np.ix_(present, self.view_indices_[view])]
             if np.ptp(block, axis=0).max(initial=0.0) == 0:
                 raise ValueError(f"view {view!r} is constant: its kernel carries no information.")
             params = kernel_params(name, fit_gamma(block, name, self.gamma, rng), self.degree, self.coef0)
-            K = compute_kernel(block, None, view, name, params)
-            check_user_kernel(K, view, name)
-            scale = float(np.mean(np.diag(K)))
+            K_present = compute_kernel(block, None, view, name, params)
+            check_user_kernel(K_present, view, name)
+            scale = float(np.mean(np.diag(K_present)))
             if scale <= 0:
                 raise ValueError(f"the {name} kernel of view {view!r} is zero on every row.")
+            K = np.zeros((X.shape[0], X.shape[0]))
+            K[np.ix_(present, present)] = K_present / scale  # unit mean diagonal: kernels on one scale
             self.kernel_specs_.append((view, name))
             self.kernel_params_.append(params)
             self.kernel_scales_.append(scale)
             self.X_fit_[view] = block
-            kernels.append(K / scale)  # unit mean diagonal: kernels on one scale
+            kernels.append(K)
         return kernels
 
     def _set_weights(self, kernels, Y):
@@ -88,20 +99,44 @@ class _BaseMKL(BaseEstimator):
     def _method_kwargs(self):
         return {"lam": self.lam} if self.method in ("easymkl", "gradient") else {}
 
+    def _present_weight(self, present):
+        """Per row: the total weight of the kernels whose view the row has."""
+        total = np.zeros(len(next(iter(present.values()))))
+        for (view, _), w in zip(self.kernel_specs_, self.kernel_weights_.values()):
+            total += w * present[view]
+        return total
+
+    def _renormalise(self, K, present_rows, present_cols):
+        """Divide K[i, j] by sqrt(s_i s_j), s = weight of the kernels present: the weights of a
+        row's views renormalised, as a congruence, so the training kernel stays PSD."""
+        s_rows = self._present_weight(present_rows)
+        s_cols = self._present_weight(present_cols)
+        if (s_rows <= 0).any():
+            row = int(np.flatnonzero(s_rows <= 0)[0])
+            raise ValueError(f"row {row} has only views whose kernels have zero weight; it cannot be used.")
+        s_cols = np.where(s_cols > 0, s_cols, np.inf)  # training rows with no weighted view: no effect
+        return K / np.sqrt(np.outer(s_rows, s_cols))
+
+    def _train_kernel(self, kernels, weights):
+        K = sum(w * Kk for w, Kk in zip(weights, kernels))
+        return self._renormalise(K, self.present_fit_, self.present_fit_)
+
     def _combined(self, X):
-        """Combined kernel between X's rows and the training rows."""
-        X, _ = validate_multiview_data(self, X, reset=False, allow_missing_views=False, dtype=np.float64)
-        K = np.zeros((X.shape[0], next(iter(self.X_fit_.values())).shape[0]))
+        """Combined kernel between X's rows and the training rows (missing views renormalised)."""
+        X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
+        present = {view: ~mask for view, mask in masks.items()}
+        n_fit = len(next(iter(self.present_fit_.values())))
+        K = np.zeros((X.shape[0], n_fit))
         for (view, name), params, scale, w in zip(
             self.kernel_specs_, self.kernel_params_, self.kernel_scales_, self.kernel_weights_.values()
         ):
-            if w > 0:
-                K += (
-                    w
-                    / scale
-                    * compute_kernel(X[:, self.view_indices_[view]], self.X_fit_[view], view, name, params)
+            rows, cols = present[view], self.present_fit_[view]
+            if w > 0 and rows.any():
+                block = X[np.ix_(rows, self.view_indices_[view])]
+                K[np.ix_(rows, cols)] += (
+                    w / scale * compute_kernel(block, self.X_fit_[view], view, name, params)
                 )
-        return K
+        return self._renormalise(K, present, self.present_fit_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -141,8 +176,12 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
 
     Notes
     -----
-    Rows with a missing (all-NaN) view are refused for now with a clear
-    error; impute the view first (see the fusion module).
+    A row missing a view (all NaN) is compared with the kernels of the views
+    it has: the missing view's kernels are zero for it, and each entry of the
+    combined kernel is divided by ``sqrt(s_i * s_j)``, with ``s_i`` the total
+    weight of row i's present kernels. That renormalises the weights per row
+    and keeps the training kernel positive semi-definite; with every view
+    present it changes nothing.
 
     Examples
     --------
@@ -200,7 +239,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         self : object
         """
         self._validate_params()
-        validate_multiview_data(self, X, y, reset=True, allow_missing_views=False, dtype=np.float64)
+        validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
         check_classification_targets(y)
         enc = LabelEncoder().fit(y)
         self.classes_ = enc.classes_
@@ -210,7 +249,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         kernels = self._fit_kernels(X)
         Y = np.eye(len(self.classes_))[codes]
         weights = self._set_weights(kernels, Y)
-        K = sum(w * Kk for w, Kk in zip(weights, kernels))
+        K = self._train_kernel(kernels, weights)
         self.svc_ = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight).fit(K, codes)
         return self
 
@@ -321,7 +360,6 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
             X,
             y,
             reset=True,
-            allow_missing_views=False,
             dtype=np.float64,
             multi_output=True,
             y_numeric=True,
@@ -329,7 +367,7 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
         kernels = self._fit_kernels(X)
         Y = np.asarray(y, dtype=float).reshape(len(y), -1)
         weights = self._set_weights(kernels, Y)
-        K = sum(w * Kk for w, Kk in zip(weights, kernels))
+        K = self._train_kernel(kernels, weights)
         self.ridge_ = KernelRidge(alpha=self.alpha, kernel="precomputed").fit(K, y)
         return self
 

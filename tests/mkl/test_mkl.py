@@ -91,7 +91,45 @@ def test_bad_input_is_a_clear_error():
         MKLClassifier(kernels="sigmoid", gamma=5.0, coef0=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="unknown kernel 'gauss'"):
         MKLClassifier(kernels="gauss").fit(X, y)
-    missing = X.copy()
-    missing.loc[0, [c for c in X.columns if c.startswith("noise__")]] = np.nan
-    with pytest.raises(ValueError, match="view 'noise' is missing"):
-        MKLClassifier().fit(missing, y)
+    partial = X.copy()
+    partial.loc[0, "noise__0"] = np.nan
+    with pytest.raises(ValueError, match="Row 0: view 'noise' has NaN in 1 of its 5 columns"):
+        MKLClassifier().fit(partial, y)
+
+
+def test_rows_missing_a_view_use_the_kernels_of_the_views_they_have():
+    X, y = informative_and_noise(n=400)
+    noise_cols = [c for c in X.columns if c.startswith("noise__")]
+    signal_cols = [c for c in X.columns if c.startswith("signal__")]
+    rng = np.random.default_rng(1)
+    Xm = X.copy()
+    Xm.loc[rng.random(len(X)) < 0.5, noise_cols] = np.nan  # half the rows lack the noise view
+    train, test = slice(0, 300), slice(300, 400)
+    mkl = MKLClassifier(method="alignf", C=10).fit(Xm.iloc[train], y[train])
+    # the renormalised training kernel is still positive semi-definite
+    K = mkl._combined(Xm.iloc[train])
+    assert np.linalg.eigvalsh((K + K.T) / 2)[0] > -1e-8
+    assert mkl.score(Xm.iloc[test], y[test]) > 0.85
+    # a row without the noise view is predicted from the signal view alone: with every view
+    # present nothing changes, and a model on the signal view alone agrees closely
+    alone = MKLClassifier(views={"signal": signal_cols}, C=10).fit(X.iloc[train][signal_cols], y[train])
+    no_noise = Xm.iloc[test][Xm.iloc[test][noise_cols].isna().all(axis=1)]
+    agree = (mkl.predict(no_noise) == alone.predict(no_noise[signal_cols])).mean()
+    assert agree > 0.9
+
+
+def test_with_every_view_present_the_kernel_is_the_plain_weighted_sum():
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    X, y = informative_and_noise()
+    mkl = MKLClassifier(method="alignf").fit(X.iloc[:200], y[:200])
+    expected = sum(
+        mkl.kernel_weights_[f"{view}:rbf"]
+        * rbf_kernel(
+            X.iloc[200:].filter(like=f"{view}__"),
+            X.iloc[:200].filter(like=f"{view}__"),
+            gamma=params["gamma"],
+        )
+        for (view, _), params in zip(mkl.kernel_specs_, mkl.kernel_params_)
+    )
+    np.testing.assert_allclose(mkl._combined(X.iloc[200:]), expected, rtol=1e-10)
