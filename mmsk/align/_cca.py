@@ -195,18 +195,13 @@ class _BaseCCA(TransformerMixin, BaseEstimator):
         return block
 
     def _center_fit(self, X, rows):
+        """Centred mapped blocks of the fitting rows (KernelCCA; the linear CCAs stream instead)."""
         self.means_ = {}
         blocks = []
         for view, idx in self.view_indices_.items():
-            block = X[np.ix_(rows, idx)] if not rows.all() else X[:, idx]  # a copy
-            mapped = self._map(view, block)
-            mean = mapped.mean(axis=0)
-            self.means_[view] = mean
-            if mapped is block:
-                mapped -= mean  # centre the copy in place
-            else:
-                mapped = mapped - mean
-            blocks.append(mapped)
+            mapped = self._map(view, X[np.ix_(rows, idx)])
+            self.means_[view] = mapped.mean(axis=0)
+            blocks.append(mapped - self.means_[view])
         return blocks
 
     def _fit_moments(self, X, complete):
