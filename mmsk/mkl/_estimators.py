@@ -4,14 +4,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
+from sklearn.linear_model import Ridge
 from sklearn.preprocessing import LabelEncoder
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._views import validate_multiview_data
-from ..utils._compat import Interval, StrOptions, check_is_fitted
+from ..utils._compat import Interval, StrOptions, _num_samples, _safe_indexing, check_is_fitted
 from ._combine import METHODS
 from ._kernels import check_user_kernel, compute_kernel, fit_gamma, kernel_params, kernel_specs
 
@@ -38,8 +40,20 @@ _COMMON_DOC = """views : dict, list or None, default=None
     lam : float, default=0.1
         EasyMKL's regularisation (0 to 1), and the ridge of ``"gradient"``'s
         inner problem relative to the kernels' unit trace.
+    approx : {"auto", "exact", "nystroem"}, default="auto"
+        ``"exact"``: n x n kernels and a kernel machine on their weighted sum.
+        ``"nystroem"``: the kernel weights are learned on exact kernels of
+        ``weight_rows`` sampled rows, then each kernel becomes a Nystroem
+        feature map (scikit-learn's, ``n_landmarks`` landmarks) and a linear
+        model is trained on the weighted, concatenated maps, so memory and
+        time grow linearly with the rows. ``"auto"``: exact up to 10000 rows.
+    n_landmarks : int, default=1000
+        Landmarks per kernel of the Nystroem maps.
+    weight_rows : int, default=2000
+        Rows sampled to learn the weights with ``"nystroem"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the median heuristic's row sample."""
+        Seeds the median heuristic's row sample, and with ``"nystroem"`` the
+        weight rows and the landmarks."""
 
 
 class _BaseMKL(BaseEstimator):
@@ -51,8 +65,12 @@ class _BaseMKL(BaseEstimator):
         "coef0": [Real],
         "method": [StrOptions(set(METHODS))],
         "lam": [Interval(Real, 0, 1, closed="both")],
+        "approx": [StrOptions({"auto", "exact", "nystroem"})],
+        "n_landmarks": [Interval(Integral, 1, None, closed="left")],
+        "weight_rows": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     }
+    _EXACT_MAX = 10_000
 
     def _fit_kernels(self, X):
         """Validate X; the normalised training kernels, one per (view, kernel) spec.
@@ -138,6 +156,56 @@ class _BaseMKL(BaseEstimator):
                 )
         return self._renormalise(K, present, self.present_fit_)
 
+    def _fit_design(self, X, Y):
+        """Learn the weights; return the training design: a kernel (exact) or features (Nystroem)."""
+        n = _num_samples(X)
+        self.approx_ = (
+            self.approx if self.approx != "auto" else ("exact" if n <= self._EXACT_MAX else "nystroem")
+        )
+        if self.approx_ == "exact":
+            kernels = self._fit_kernels(X)
+            return self._train_kernel(kernels, self._set_weights(kernels, Y))
+        rng = check_random_state(self.random_state)
+        sub = np.sort(rng.choice(n, min(n, self.weight_rows), replace=False))
+        self._set_weights(self._fit_kernels(_safe_indexing(X, sub)), Y[sub])
+        X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
+        self.maps_ = []
+        for (view, name), params in zip(self.kernel_specs_, self.kernel_params_):
+            block = X[np.ix_(~masks[view], self.view_indices_[view])]
+            nys = Nystroem(
+                kernel=name,
+                n_components=min(self.n_landmarks, len(block)),
+                random_state=rng.randint(np.iinfo(np.int32).max),
+                **params,
+            ).fit(block)
+            scale = float(np.mean(np.sum(nys.transform(block[: min(len(block), 2000)]) ** 2, axis=1)))
+            self.maps_.append((nys, scale))
+        del self.X_fit_  # the maps replace the training rows
+        return self._features(X, masks)
+
+    def _features(self, X, masks):
+        """Weighted, concatenated Nystroem maps; a missing view's block is zero, rows renormalised."""
+        present = {view: ~mask for view, mask in masks.items()}
+        blocks = []
+        for (view, _), (nys, scale), w in zip(self.kernel_specs_, self.maps_, self.kernel_weights_.values()):
+            F = np.zeros((X.shape[0], nys.components_.shape[0]))
+            rows = present[view]
+            if w > 0 and rows.any():
+                F[rows] = np.sqrt(w / scale) * nys.transform(X[np.ix_(rows, self.view_indices_[view])])
+            blocks.append(F)
+        s = self._present_weight(present)
+        if (s <= 0).any():
+            row = int(np.flatnonzero(s <= 0)[0])
+            raise ValueError(f"row {row} has only views whose kernels have zero weight; it cannot be used.")
+        return np.hstack(blocks) / np.sqrt(s)[:, None]
+
+    def _design(self, X):
+        """The design of new rows: kernel against the training rows, or Nystroem features."""
+        if self.approx_ == "exact":
+            return self._combined(X)
+        X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
+        return self._features(X, masks)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
@@ -167,8 +235,13 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         Weight of each ``"view:kernel"``, summing to one.
     kernel_specs_ : list of (str, str)
         (view, kernel name) pairs in order.
-    svc_ : sklearn.svm.SVC
-        The SVC fitted on the combined training kernel.
+    estimator_ : SVC or LinearSVC
+        The SVC on the combined training kernel (exact), or the linear SVM on
+        the weighted Nystroem maps.
+    approx_ : str
+        ``"exact"`` or ``"nystroem"``.
+    maps_ : list of (Nystroem, float)
+        With ``"nystroem"``: each kernel's map and its normalising scale.
     classes_ : ndarray
     view_indices_ : dict of str to ndarray
     n_features_in_ : int
@@ -213,6 +286,9 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         lam=0.1,
         C=1.0,
         class_weight=None,
+        approx="auto",
+        n_landmarks=1000,
+        weight_rows=2000,
         random_state=None,
     ):
         self.views = views
@@ -224,6 +300,9 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         self.lam = lam
         self.C = C
         self.class_weight = class_weight
+        self.approx = approx
+        self.n_landmarks = n_landmarks
+        self.weight_rows = weight_rows
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -246,15 +325,16 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         if len(self.classes_) < 2:
             raise ValueError(f"MKLClassifier needs at least 2 classes; y has 1 class ({self.classes_[0]!r}).")
         codes = enc.transform(y)
-        kernels = self._fit_kernels(X)
-        Y = np.eye(len(self.classes_))[codes]
-        weights = self._set_weights(kernels, Y)
-        K = self._train_kernel(kernels, weights)
-        self.svc_ = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight).fit(K, codes)
+        design = self._fit_design(X, np.eye(len(self.classes_))[codes])
+        if self.approx_ == "exact":
+            model = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight)
+        else:
+            model = LinearSVC(C=self.C, class_weight=self.class_weight)
+        self.estimator_ = model.fit(design, codes)
         return self
 
     def decision_function(self, X):
-        """The SVC's decision function on the combined kernel.
+        """The SVC's (or linear SVM's) decision function.
 
         Parameters
         ----------
@@ -264,8 +344,8 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         -------
         scores : ndarray
         """
-        check_is_fitted(self, "svc_")
-        return self.svc_.decision_function(self._combined(X))
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.decision_function(self._design(X))
 
     def predict(self, X):
         """Predicted classes.
@@ -278,8 +358,8 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         -------
         y : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self, "svc_")
-        return self.classes_[self.svc_.predict(self._combined(X))]
+        check_is_fitted(self, "estimator_")
+        return self.classes_[self.estimator_.predict(self._design(X))]
 
 
 class MKLRegressor(RegressorMixin, _BaseMKL):
@@ -295,7 +375,11 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
     ----------
     kernel_weights_ : dict of str to float
     kernel_specs_ : list of (str, str)
-    ridge_ : sklearn.kernel_ridge.KernelRidge
+    estimator_ : KernelRidge or Ridge
+        Kernel ridge on the combined kernel (exact), or ridge on the weighted
+        Nystroem maps.
+    approx_ : str
+    maps_ : list of (Nystroem, float)
     view_indices_ : dict of str to ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -328,6 +412,9 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
         method="alignf",
         lam=0.1,
         alpha=1.0,
+        approx="auto",
+        n_landmarks=1000,
+        weight_rows=2000,
         random_state=None,
     ):
         self.views = views
@@ -338,6 +425,9 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
         self.method = method
         self.lam = lam
         self.alpha = alpha
+        self.approx = approx
+        self.n_landmarks = n_landmarks
+        self.weight_rows = weight_rows
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -364,11 +454,12 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
             multi_output=True,
             y_numeric=True,
         )
-        kernels = self._fit_kernels(X)
-        Y = np.asarray(y, dtype=float).reshape(len(y), -1)
-        weights = self._set_weights(kernels, Y)
-        K = self._train_kernel(kernels, weights)
-        self.ridge_ = KernelRidge(alpha=self.alpha, kernel="precomputed").fit(K, y)
+        design = self._fit_design(X, np.asarray(y, dtype=float).reshape(len(y), -1))
+        if self.approx_ == "exact":
+            model = KernelRidge(alpha=self.alpha, kernel="precomputed")
+        else:
+            model = Ridge(alpha=self.alpha)
+        self.estimator_ = model.fit(design, y)
         return self
 
     def predict(self, X):
@@ -382,8 +473,8 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
         -------
         y : ndarray
         """
-        check_is_fitted(self, "ridge_")
-        return self.ridge_.predict(self._combined(X))
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(self._design(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,9 +5,10 @@ moves or renames one of them breaks this file only.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 __all__ = [
     "HasMethods",
@@ -15,6 +16,8 @@ __all__ = [
     "Options",
     "StrOptions",
     "_fit_context",
+    "_num_samples",
+    "_safe_indexing",
     "available_if",
     "check_is_fitted",
     "validate_data",

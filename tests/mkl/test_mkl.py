@@ -133,3 +133,21 @@ def test_with_every_view_present_the_kernel_is_the_plain_weighted_sum():
         for (view, _), params in zip(mkl.kernel_specs_, mkl.kernel_params_)
     )
     np.testing.assert_allclose(mkl._combined(X.iloc[200:]), expected, rtol=1e-10)
+
+
+def test_nystroem_path_agrees_with_exact_and_keeps_missing_views():
+    X, y = informative_and_noise(n=1500, seed=2)
+    noise_cols = [c for c in X.columns if c.startswith("noise__")]
+    Xm = X.copy()
+    Xm.loc[Xm.index[::4], noise_cols] = np.nan
+    train, test = slice(0, 1000), slice(1000, 1500)
+    exact = MKLClassifier(method="alignf", C=10, approx="exact").fit(Xm.iloc[train], y[train])
+    approx = MKLClassifier(
+        method="alignf", C=10, approx="nystroem", n_landmarks=300, weight_rows=600, random_state=0
+    ).fit(Xm.iloc[train], y[train])
+    assert approx.approx_ == "nystroem" and len(approx.maps_) == 2
+    assert not hasattr(approx, "X_fit_")  # nothing n x n is kept
+    assert approx.kernel_weights_["signal:rbf"] > approx.kernel_weights_["noise:rbf"]
+    assert approx.score(Xm.iloc[test], y[test]) > exact.score(Xm.iloc[test], y[test]) - 0.05
+    reg = MKLRegressor(approx="nystroem", n_landmarks=200, random_state=0).fit(Xm.iloc[train], y[train])
+    assert reg.predict(Xm.iloc[test]).shape == (500,)
