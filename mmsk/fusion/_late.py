@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
@@ -44,6 +45,13 @@ def _resolve_view_weights(weights, views):
 
 def _soft_voting(estimator):
     return estimator.voting == "soft"
+
+
+def _rows_cols(X, rows, cols):
+    """``X[rows][:, cols]`` with one copy for dense X (sparse X is indexed in two steps)."""
+    if sp.issparse(X):
+        return X[rows][:, cols]
+    return X[np.ix_(rows, cols)]
 
 
 class LateFusionClassifier(ClassifierMixin, BaseEstimator):
@@ -166,7 +174,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
                     f"View {view!r} is present only in rows of class {y_view[0]!r}; its "
                     f"classifier needs at least two classes."
                 )
-            self.estimators_[view] = clone(base).fit(X[present][:, idx], y_view)
+            self.estimators_[view] = clone(base).fit(_rows_cols(X, present, idx), y_view)
         return self
 
     def _per_view(self, X, method):
@@ -176,7 +184,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         for view, est in self.estimators_.items():
             present = ~masks[view]
             if present.any():
-                out = getattr(est, method)(X[present][:, self.view_indices_[view]])
+                out = getattr(est, method)(_rows_cols(X, present, self.view_indices_[view]))
                 yield view, present, out
             else:
                 yield view, present, None
