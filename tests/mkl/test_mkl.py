@@ -151,3 +151,52 @@ def test_nystroem_path_agrees_with_exact_and_keeps_missing_views():
     assert approx.score(Xm.iloc[test], y[test]) > exact.score(Xm.iloc[test], y[test]) - 0.05
     reg = MKLRegressor(approx="nystroem", n_landmarks=200, random_state=0).fit(Xm.iloc[train], y[train])
     assert reg.predict(Xm.iloc[test]).shape == (500,)
+
+
+def _small_kernels(seed=0, n=120):
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
+    kernels = [rbf_kernel(X[:, i : i + 2], gamma=0.5) for i in (0, 2, 4)]
+    return kernels, np.eye(2)[y]
+
+
+def test_alignf_solves_its_quadratic_program():
+    from scipy.optimize import minimize
+
+    from mmsk.mkl._combine import _centered, alignf_weights
+
+    kernels, Y = _small_kernels()
+    Yc = Y - Y.mean(axis=0)
+    Kc = [_centered(K) for K in kernels]
+    M = np.array([[np.vdot(a, b) for b in Kc] for a in Kc])
+    a = np.array([np.vdot(K, Yc @ Yc.T) for K in Kc])
+    ref = minimize(
+        lambda v: v @ M @ v - 2 * v @ a,
+        np.ones(3) / 3,
+        bounds=[(0, None)] * 3,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12},
+    ).x
+    np.testing.assert_allclose(alignf_weights(kernels, Y), ref / ref.sum(), atol=1e-4)
+
+
+def test_gradient_method_lowers_the_kernel_ridge_objective():
+    from scipy import linalg
+
+    from mmsk.mkl._combine import gradient_weights
+
+    kernels, Y = _small_kernels()
+    lam = 1e-2
+
+    def J(w):
+        K = sum(wk * Kk for wk, Kk in zip(w, kernels)) + lam * np.eye(len(Y))
+        return lam * np.vdot(Y, linalg.solve(K, Y))
+
+    w = gradient_weights(kernels, Y, lam=lam)
+    assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
+    assert J(w) < J(np.ones(3) / 3)
+    for vertex in np.eye(3):  # no better than the solution at any single kernel
+        assert J(w) <= J(vertex) + 1e-9
