@@ -1,5 +1,6 @@
 """Fusion estimators: combine views at the feature, decision or model level."""
 
 from ._late import LateFusionClassifier
+from ._nets import FusionClassifier
 
-__all__ = ["LateFusionClassifier"]
+__all__ = ["FusionClassifier", "LateFusionClassifier"]
