@@ -20,7 +20,7 @@ import mmsk
 from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.compose import ModalityUnion
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
-from mmsk.fusion import FusionClassifier, LateFusionClassifier
+from mmsk.fusion import FusionClassifier, FusionRegressor, LateFusionClassifier
 from mmsk.mkl import MKLClassifier, MKLRegressor
 
 
@@ -103,6 +103,15 @@ SETTINGS = {
     "FusionClassifier": lambda: FusionClassifier(
         views={"a": Columns("first"), "b": Columns("last")},
         fusion="attention",
+        hidden=16,
+        embed_dim=8,
+        max_epochs=20,
+        lr=3e-2,
+        batch_size=128,
+        random_state=0,
+    ),
+    "FusionRegressor": lambda: FusionRegressor(
+        views={"a": Columns("first"), "b": Columns("last")},
         hidden=16,
         embed_dim=8,
         max_epochs=20,

@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -13,7 +13,166 @@ from ..utils._compat import Interval, StrOptions, check_is_fitted
 _FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
 
-class FusionClassifier(ClassifierMixin, BaseEstimator):
+class _BaseFusionNet(BaseEstimator):
+    """What FusionClassifier and FusionRegressor share: parameters, inputs, training, weights."""
+
+    _parameter_constraints = {
+        "views": [dict, list, None],
+        "fusion": [StrOptions(set(_FUSIONS))],
+        "hidden": [Interval(Integral, 1, None, closed="left")],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        views=None,
+        *,
+        fusion="concat",
+        hidden=64,
+        embed_dim=32,
+        rank=4,
+        dropout=0.0,
+        modality_dropout=0.0,
+        max_epochs=50,
+        lr=1e-3,
+        batch_size=64,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.views = views
+        self.fusion = fusion
+        self.hidden = hidden
+        self.embed_dim = embed_dim
+        self.rank = rank
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _inputs(self, X, masks):
+        """skorch's dict input: the views side by side (missing ones zero-filled) and the mask."""
+        idx = np.concatenate(list(self.view_indices_.values()))
+        x = np.nan_to_num(np.asarray(X[:, idx], dtype=np.float64), nan=0.0)
+        mask = np.column_stack([~masks[v] for v in self.view_indices_]).astype(np.float64)
+        return {"x": x, "mask": mask}
+
+    def _train(self, X, y, masks, n_out, net_class, criterion, stratified, **net_params):
+        """Build the skorch net for X's views and train it (float64) on (X, y)."""
+        import torch
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+
+        from ..extract._torch import resolve_device
+        from ._modules import FusionNet
+
+        dims = [len(i) for i in self.view_indices_.values()]
+        edges = np.cumsum([0] + dims)
+        slices = [(int(edges[j]), int(edges[j + 1])) for j in range(len(dims))]
+        self.device_ = resolve_device(self.device)
+        callbacks, split = [], None
+        if self.early_stopping:
+            split = ValidSplit(
+                self.validation_fraction, stratified=stratified, random_state=self.random_state
+            )
+            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
+        if self.random_state is not None:
+            torch.manual_seed(self.random_state)
+        self.net_ = net_class(
+            FusionNet,
+            module__slices=slices,
+            module__n_out=n_out,
+            module__fusion=self.fusion,
+            module__hidden=self.hidden,
+            module__embed=self.embed_dim,
+            module__rank=self.rank,
+            module__dropout=self.dropout,
+            module__modality_dropout=self.modality_dropout,
+            criterion=criterion,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=split,
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=self.verbose,
+            **net_params,
+        )
+        self.net_.initialize()
+        self.net_.module_.double()  # float64: a row's output does not depend on its batch
+        self.net_.initialize_optimizer()
+        self.net_.partial_fit(self._inputs(X, masks), y)
+        return self
+
+    def _predict_inputs(self, X):
+        check_is_fitted(self, "net_")
+        X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
+        return self._inputs(X, masks)
+
+    def modality_weights(self, X):
+        """Per-row weight of each view: attention (``"attention"``), gates (``"gated"``) or the
+        renormalised late-fusion weights (``"late"``, ``"hybrid"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        weights : DataFrame of shape (n_samples, n_views)
+            Rows sum to one; a missing view has weight 0.
+        """
+        import pandas as pd
+        import torch
+
+        if self.fusion not in ("attention", "gated", "late", "hybrid"):
+            raise ValueError(
+                f"fusion={self.fusion!r} has no per-modality weights; use 'attention', 'gated', "
+                f"'late' or 'hybrid'."
+            )
+        inputs = self._predict_inputs(X)
+        module = self.net_.module_
+        module.eval()
+        with torch.inference_mode():
+            module(
+                torch.as_tensor(inputs["x"], device=self.device_),
+                torch.as_tensor(inputs["mask"], device=self.device_),
+            )
+        weights = module.last_weights_.cpu().numpy()
+        return pd.DataFrame(weights, columns=list(self.view_indices_), index=getattr(X, "index", None))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False  # only whole missing views
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class FusionClassifier(ClassifierMixin, _BaseFusionNet):
     """A deep multimodal classifier: per-view encoders and a fusion family, trained by skorch.
 
     Each view's columns go through its own MLP encoder; the embeddings are
@@ -92,69 +251,6 @@ default="concat"
     (2, 2)
     """
 
-    _parameter_constraints = {
-        "views": [dict, list, None],
-        "fusion": [StrOptions(set(_FUSIONS))],
-        "hidden": [Interval(Integral, 1, None, closed="left")],
-        "embed_dim": [Interval(Integral, 1, None, closed="left")],
-        "rank": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
-    }
-
-    def __init__(
-        self,
-        views=None,
-        *,
-        fusion="concat",
-        hidden=64,
-        embed_dim=32,
-        rank=4,
-        dropout=0.0,
-        modality_dropout=0.0,
-        max_epochs=50,
-        lr=1e-3,
-        batch_size=64,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=5,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.views = views
-        self.fusion = fusion
-        self.hidden = hidden
-        self.embed_dim = embed_dim
-        self.rank = rank
-        self.dropout = dropout
-        self.modality_dropout = modality_dropout
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _inputs(self, X, masks):
-        """skorch's dict input: the views side by side (missing ones zero-filled) and the mask."""
-        idx = np.concatenate(list(self.view_indices_.values()))
-        x = np.nan_to_num(np.asarray(X[:, idx], dtype=np.float64), nan=0.0)
-        mask = np.column_stack([~masks[v] for v in self.view_indices_]).astype(np.float64)
-        return {"x": x, "mask": mask}
-
     def fit(self, X, y):
         """Train the encoders, the fusion and the head.
 
@@ -169,11 +265,6 @@ default="concat"
         """
         import torch
         from skorch import NeuralNetClassifier
-        from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
-
-        from ..extract._torch import resolve_device
-        from ._modules import FusionNet
 
         self._validate_params()
         X, y, masks = validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
@@ -185,48 +276,16 @@ default="concat"
                 f"FusionClassifier needs at least 2 classes; y has 1 class ({self.classes_[0]!r})."
             )
         codes = enc.transform(y).astype(np.int64)
-        dims = [len(i) for i in self.view_indices_.values()]
-        edges = np.cumsum([0] + dims)
-        slices = [(int(edges[j]), int(edges[j + 1])) for j in range(len(dims))]
-        self.device_ = resolve_device(self.device)
-        callbacks, split = [], None
-        if self.early_stopping:
-            split = ValidSplit(self.validation_fraction, stratified=True, random_state=self.random_state)
-            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
-        self.net_ = NeuralNetClassifier(
-            FusionNet,
-            module__slices=slices,
-            module__n_out=len(self.classes_),
-            module__fusion=self.fusion,
-            module__hidden=self.hidden,
-            module__embed=self.embed_dim,
-            module__rank=self.rank,
-            module__dropout=self.dropout,
-            module__modality_dropout=self.modality_dropout,
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            train_split=split,
-            callbacks=callbacks,
+        return self._train(
+            X,
+            codes,
+            masks,
+            len(self.classes_),
+            NeuralNetClassifier,
+            torch.nn.CrossEntropyLoss,
+            stratified=True,
             classes=np.arange(len(self.classes_)),
-            device=self.device_,
-            verbose=self.verbose,
         )
-        self.net_.initialize()
-        self.net_.module_.double()  # float64: a row's output does not depend on its batch
-        self.net_.initialize_optimizer()
-        self.net_.partial_fit(self._inputs(X, masks), codes)
-        return self
-
-    def _predict_inputs(self, X):
-        check_is_fitted(self, "net_")
-        X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
-        return self._inputs(X, masks)
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits).
@@ -256,9 +315,71 @@ default="concat"
         check_is_fitted(self, "net_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def modality_weights(self, X):
-        """Per-row weight of each view: attention (``"attention"``), gates (``"gated"``) or the
-        renormalised late-fusion weights (``"late"``, ``"hybrid"``).
+
+class FusionRegressor(RegressorMixin, _BaseFusionNet):
+    """A deep multimodal regressor: per-view encoders and a fusion family, trained by skorch.
+
+    The same network and parameters as :class:`FusionClassifier` (see it for
+    every parameter), with a linear output per target and the mean squared
+    error. Standardise the targets as well as the features when their scales
+    differ (e.g. with :class:`~sklearn.compose.TransformedTargetRegressor`).
+
+    Parameters
+    ----------
+    views, fusion, hidden, embed_dim, rank, dropout, modality_dropout, \
+max_epochs, lr, batch_size, early_stopping, validation_fraction, patience, \
+device, random_state, verbose
+        As in :class:`FusionClassifier`.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+    n_outputs_ : int
+    view_indices_ : dict of str to ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk.fusion import FusionRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 4))
+    >>> y = X[:, 0] * X[:, 2]  # a product across the two views
+    >>> net = FusionRegressor({"a": [0, 1], "b": [2, 3]}, fusion="low_rank_tensor",
+    ...                       max_epochs=80, lr=1e-2, random_state=0).fit(X, y)
+    >>> bool(net.score(X, y) > 0.8)
+    True
+    """
+
+    def fit(self, X, y):
+        """Train the encoders, the fusion and the head.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : object
+        """
+        import torch
+        from skorch import NeuralNetRegressor
+
+        self._validate_params()
+        X, y, masks = validate_multiview_data(
+            self, X, y, reset=True, dtype=np.float64, multi_output=True, y_numeric=True
+        )
+        self._y_1d_ = np.ndim(y) == 1
+        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        self.n_outputs_ = Y.shape[1]
+        return self._train(
+            X, Y, masks, self.n_outputs_, NeuralNetRegressor, torch.nn.MSELoss, stratified=False
+        )
+
+    def predict(self, X):
+        """Predicted targets.
 
         Parameters
         ----------
@@ -266,30 +387,13 @@ default="concat"
 
         Returns
         -------
-        weights : DataFrame of shape (n_samples, n_views)
-            Rows sum to one; a missing view has weight 0.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        import pandas as pd
-        import torch
-
-        if self.fusion not in ("attention", "gated", "late", "hybrid"):
-            raise ValueError(
-                f"fusion={self.fusion!r} has no per-modality weights; use 'attention', 'gated', "
-                f"'late' or 'hybrid'."
-            )
-        inputs = self._predict_inputs(X)
-        module = self.net_.module_
-        module.eval()
-        with torch.inference_mode():
-            module(
-                torch.as_tensor(inputs["x"], device=self.device_),
-                torch.as_tensor(inputs["mask"], device=self.device_),
-            )
-        weights = module.last_weights_.cpu().numpy()
-        return pd.DataFrame(weights, columns=list(self.view_indices_), index=getattr(X, "index", None))
+        check_is_fitted(self, "net_")
+        out = self.net_.predict(self._predict_inputs(X))
+        return out.ravel() if self._y_1d_ else out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # only whole missing views
-        tags.non_deterministic = self.random_state is None
+        tags.target_tags.multi_output = True
         return tags

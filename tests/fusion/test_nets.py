@@ -95,3 +95,18 @@ def test_early_stopping_and_errors():
     many = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 6)), columns=[f"v{i}__0" for i in range(6)])
     with pytest.raises(ValueError, match="use fusion='low_rank_tensor'"):
         FusionClassifier(fusion="tensor", embed_dim=32).fit(many, np.arange(50) % 2)
+
+
+def test_regressor_learns_a_cross_view_product_and_handles_missing_views():
+    from mmsk.fusion import FusionRegressor
+
+    X, _ = two_views(n=600)
+    y = (X["a__0"] * X["b__0"]).to_numpy()
+    net = FusionRegressor(fusion="low_rank_tensor", **FAST).fit(X.iloc[:400], y[:400])
+    assert net.score(X.iloc[400:], y[400:]) > 0.7
+    assert net.predict(X.iloc[400:]).shape == (200,)
+    Xm = X.iloc[400:].copy()
+    Xm.loc[Xm.index[:50], [f"b__{i}" for i in range(3)]] = np.nan
+    assert np.isfinite(net.predict(Xm)).all()
+    two = FusionRegressor(**FAST | {"max_epochs": 5}).fit(X, np.column_stack([y, -y]))
+    assert two.predict(X).shape == (600, 2) and two.n_outputs_ == 2
