@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval, StrOptions, check_is_fitted
+from ..utils._fitting import train_float64, view_slices
 from ._cca import CCA, _BaseCCA
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
@@ -173,17 +174,13 @@ class DeepCCA(_BaseCCA):
         self.device_ = resolve_device(self.device)
         idx = list(self.view_indices_.values())
         data = np.hstack([X[np.ix_(complete, i)] for i in idx]).astype(np.float64)
-        edges = np.cumsum([0] + [len(i) for i in idx])
-        slices = [(int(edges[j]), int(edges[j + 1])) for j in range(len(idx))]
         from ._deep_cca_modules import CCALoss, TwoTower
 
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
         self.net_ = NeuralNet(
             TwoTower,
             criterion=CCALoss,
             criterion__eps=self.eps,
-            module__slices=slices,
+            module__slices=view_slices(self.view_indices_),
             module__hidden=tuple(self.hidden),
             module__n_out=self.n_components,
             module__activation=self.activation,
@@ -197,10 +194,7 @@ class DeepCCA(_BaseCCA):
             device=self.device_,
             verbose=self.verbose,
         )
-        self.net_.initialize()
-        self.net_.module_.double()  # float64: a row's output does not depend on its batch
-        self.net_.initialize_optimizer()
-        self.net_.partial_fit(data)
+        train_float64(self.net_, data, random_state=self.random_state)
         H = self._encode(X, masks)
         views = {
             v: np.arange(j * self.n_components, (j + 1) * self.n_components)

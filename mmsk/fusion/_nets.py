@@ -4,11 +4,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
+from ..utils._fitting import encode_classes, train_float64, view_slices
 
 _FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
@@ -88,9 +87,6 @@ class _BaseFusionNet(BaseEstimator):
         from ..extract._torch import resolve_device
         from ._modules import FusionNet
 
-        dims = [len(i) for i in self.view_indices_.values()]
-        edges = np.cumsum([0] + dims)
-        slices = [(int(edges[j]), int(edges[j + 1])) for j in range(len(dims))]
         self.device_ = resolve_device(self.device)
         callbacks, split = [], None
         if self.early_stopping:
@@ -98,11 +94,9 @@ class _BaseFusionNet(BaseEstimator):
                 self.validation_fraction, stratified=stratified, random_state=self.random_state
             )
             callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
         self.net_ = net_class(
             FusionNet,
-            module__slices=slices,
+            module__slices=view_slices(self.view_indices_),
             module__n_out=n_out,
             module__fusion=self.fusion,
             module__hidden=self.hidden,
@@ -122,10 +116,7 @@ class _BaseFusionNet(BaseEstimator):
             verbose=self.verbose,
             **net_params,
         )
-        self.net_.initialize()
-        self.net_.module_.double()  # float64: a row's output does not depend on its batch
-        self.net_.initialize_optimizer()
-        self.net_.partial_fit(self._inputs(X, masks), y)
+        train_float64(self.net_, self._inputs(X, masks), y, random_state=self.random_state)
         return self
 
     def _predict_inputs(self, X):
@@ -268,14 +259,7 @@ default="concat"
 
         self._validate_params()
         X, y, masks = validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
-        check_classification_targets(y)
-        enc = LabelEncoder().fit(y)
-        self.classes_ = enc.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"FusionClassifier needs at least 2 classes; y has 1 class ({self.classes_[0]!r})."
-            )
-        codes = enc.transform(y).astype(np.int64)
+        codes = encode_classes(self, y).astype(np.int64)
         return self._train(
             X,
             codes,

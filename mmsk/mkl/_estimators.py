@@ -7,13 +7,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import Ridge
-from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import SVC, LinearSVC
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, StrOptions, _num_samples, _safe_indexing, check_is_fitted
+from ..utils._fitting import encode_classes
 from ._combine import METHODS
 from ._kernels import check_user_kernel, compute_kernel, fit_gamma, kernel_params, kernel_specs
 
@@ -319,12 +318,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         """
         self._validate_params()
         validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
-        check_classification_targets(y)
-        enc = LabelEncoder().fit(y)
-        self.classes_ = enc.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(f"MKLClassifier needs at least 2 classes; y has 1 class ({self.classes_[0]!r}).")
-        codes = enc.transform(y)
+        codes = encode_classes(self, y)
         design = self._fit_design(X, np.eye(len(self.classes_))[codes])
         if self.approx_ == "exact":
             model = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight)
