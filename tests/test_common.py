@@ -20,7 +20,14 @@ import mmsk
 from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.compose import ModalityUnion
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
-from mmsk.fusion import FusionClassifier, FusionRegressor, LateFusionClassifier
+from mmsk.fusion import (
+    ContrastiveDualEncoder,
+    FusionClassifier,
+    FusionRegressor,
+    LateFusionClassifier,
+    MultimodalAutoencoder,
+    MultimodalVAE,
+)
 from mmsk.mkl import MKLClassifier, MKLRegressor
 
 
@@ -100,6 +107,13 @@ SETTINGS = {
     ),
     "MKLClassifier": lambda: MKLClassifier(views={"a": Columns("first"), "b": Columns("last")}),
     "MKLRegressor": lambda: MKLRegressor(views={"a": Columns("first"), "b": Columns("last")}),
+    "ContrastiveDualEncoder": lambda: ContrastiveDualEncoder(
+        views={"a": Columns("first"), "b": Columns("last")},
+        embed_dim=2,
+        hidden=(4,),
+        max_epochs=2,
+        random_state=0,
+    ),
     "FusionClassifier": lambda: FusionClassifier(
         views={"a": Columns("first"), "b": Columns("last")},
         fusion="attention",
@@ -120,6 +134,20 @@ SETTINGS = {
         random_state=0,
     ),
     "LateFusionClassifier": lambda: LateFusionClassifier(views={"a": Columns("first"), "b": Columns("last")}),
+    "MultimodalAutoencoder": lambda: MultimodalAutoencoder(
+        views={"a": Columns("first"), "b": Columns("last")},
+        latent_dim=2,
+        hidden=(4,),
+        max_epochs=2,
+        random_state=0,
+    ),
+    "MultimodalVAE": lambda: MultimodalVAE(
+        views={"a": Columns("first"), "b": Columns("last")},
+        latent_dim=2,
+        hidden=(4,),
+        max_epochs=2,
+        random_state=0,
+    ),
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
 }
 

@@ -1,6 +1,15 @@
 """Fusion estimators: combine views at the feature, decision or model level."""
 
+from ._autoencoder import MultimodalAutoencoder, MultimodalVAE
+from ._contrastive import ContrastiveDualEncoder
 from ._late import LateFusionClassifier
 from ._nets import FusionClassifier, FusionRegressor
 
-__all__ = ["FusionClassifier", "FusionRegressor", "LateFusionClassifier"]
+__all__ = [
+    "ContrastiveDualEncoder",
+    "FusionClassifier",
+    "FusionRegressor",
+    "LateFusionClassifier",
+    "MultimodalAutoencoder",
+    "MultimodalVAE",
+]

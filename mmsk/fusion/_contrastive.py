@@ -1,0 +1,350 @@
+"""ContrastiveDualEncoder: CLIP-style two-tower training on paired views, for cross-modal retrieval."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .._views import validate_multiview_data
+from ..utils._compat import Interval, check_is_fitted
+from ..utils._fitting import train_float64, view_slices
+
+
+class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
+    """CLIP-style dual encoder: one tower per view, trained with InfoNCE into a shared space.
+
+    Each of the two views goes through its own MLP tower into a shared
+    ``embed_dim``-dimensional space, where embeddings are unit-normalised. The
+    towers and a temperature are trained with skorch on the symmetric InfoNCE
+    loss (Radford et al., 2021): within a mini-batch, each row's first view
+    must pick its own second view among the batch's, and vice versa. After
+    ``fit``, ``transform`` maps each view into the shared space, so either
+    view can retrieve the other (:meth:`retrieve`,
+    :func:`mmsk.metrics.make_retrieval_scorer`).
+
+    Parameters
+    ----------
+    views : dict, list or None, default=None
+        The two views; None reads them from ``<view>__<feature>`` names.
+    embed_dim : int, default=64
+        Size of the shared space.
+    hidden : tuple of int, default=(128,)
+        Hidden layer sizes of each tower; ``()`` gives linear projections.
+    dropout : float, default=0.0
+    temperature : float, default=0.07
+        Initial softmax temperature.
+    learn_temperature : bool, default=True
+        Learn the temperature along with the towers (CLIP does; it is clamped
+        at 0.01).
+    max_epochs : int, default=100
+    lr : float, default=1e-3
+        Adam's learning rate.
+    weight_decay : float, default=0.0
+        Adam's L2 penalty; on small data it matters (the towers overfit).
+    batch_size : int, default=128
+        Rows per batch: the negatives of each row are the batch's other rows.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when their loss
+        has not improved for ``patience`` epochs (the best epoch is kept).
+    validation_fraction : float, default=0.1
+    patience : int, default=5
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    random_state : int or None, default=None
+        Seeds torch (weights, batch order).
+    verbose : int, default=0
+        skorch's per-epoch table when > 0.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained towers (``net_.module_``) and training history.
+    temperature_ : float
+        The final temperature.
+    view_indices_ : dict of str to ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    mmsk.align.CCA : the linear baseline for the same task.
+    mmsk.metrics.make_retrieval_scorer : recall@K and MRR scorers for GridSearchCV.
+
+    Notes
+    -----
+    ``fit(X, y)`` takes an optional y of pair groups: rows with equal y are all
+    positives of each other (an image's five captions), so a batch never
+    pushes an image away from its other captions. Rows missing either view are
+    left out of training; ``transform`` gives NaN for a missing view. The
+    network runs in float64, so a row's embedding does not depend on its batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk.fusion import ContrastiveDualEncoder
+    >>> from mmsk.metrics import make_retrieval_scorer
+    >>> rng = np.random.default_rng(0)
+    >>> Z = rng.normal(size=(300, 3))
+    >>> X = np.hstack([np.tanh(Z @ rng.normal(size=(3, 6))), Z @ rng.normal(size=(3, 5))])
+    >>> enc = ContrastiveDualEncoder({"a": range(6), "b": range(6, 11)}, embed_dim=8,
+    ...                              max_epochs=60, random_state=0).fit(X)
+    >>> enc.transform(X).shape
+    (300, 16)
+    >>> bool(make_retrieval_scorer("recall@5")(enc, X) > 0.5)
+    True
+    """
+
+    _parameter_constraints = {
+        "views": [dict, list, None],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden": [tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "learn_temperature": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        views=None,
+        *,
+        embed_dim=64,
+        hidden=(128,),
+        dropout=0.0,
+        temperature=0.07,
+        learn_temperature=True,
+        max_epochs=100,
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=128,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.views = views
+        self.embed_dim = embed_dim
+        self.hidden = hidden
+        self.dropout = dropout
+        self.temperature = temperature
+        self.learn_temperature = learn_temperature
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _validate(self, X, reset):
+        X, masks = validate_multiview_data(
+            self, X, reset=reset, min_views=2, allow_missing_views=True, dtype=np.float64
+        )
+        if len(self.view_indices_) != 2:
+            raise ValueError(
+                f"{type(self).__name__} pairs exactly 2 views; got {len(self.view_indices_)}: "
+                f"{list(self.view_indices_)}."
+            )
+        return X, masks
+
+    def fit(self, X, y=None):
+        """Train the two towers on the rows that have both views.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or None, default=None
+            Pair groups: rows with equal y are positives of each other. None:
+            each row is its own pair.
+
+        Returns
+        -------
+        self : object
+        """
+        import torch
+        from skorch import NeuralNet
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+
+        from ..extract._torch import resolve_device
+        from ._contrastive_modules import DualEncoder, InfoNCELoss
+
+        self._validate_params()
+        X, masks = self._validate(X, reset=True)
+        if y is None:
+            groups = np.arange(X.shape[0])
+        else:
+            y = np.asarray(y)
+            if y.shape != (X.shape[0],):
+                raise ValueError(f"y must hold one pair group per row ({X.shape[0]}); got shape {y.shape}.")
+            groups = np.unique(y, return_inverse=True)[1].ravel()
+        complete = ~np.logical_or.reduce(list(masks.values()))
+        n_ok = int(complete.sum())
+        if n_ok < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 rows with both views present; got {n_ok} sample(s)."
+            )
+        idx = np.concatenate(list(self.view_indices_.values()))
+        data = X[np.ix_(complete, idx)]
+        self.device_ = resolve_device(self.device)
+        callbacks, split = [], None
+        if self.early_stopping:
+            split = ValidSplit(self.validation_fraction, random_state=self.random_state)
+            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
+        batch = min(self.batch_size, n_ok)
+        self.net_ = NeuralNet(
+            DualEncoder,
+            criterion=InfoNCELoss,
+            module__slices=view_slices(self.view_indices_),
+            module__hidden=tuple(self.hidden),
+            module__embed_dim=self.embed_dim,
+            module__dropout=self.dropout,
+            module__temperature=self.temperature,
+            module__learn_temperature=self.learn_temperature,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=batch,
+            iterator_train__shuffle=True,
+            iterator_train__drop_last=n_ok % batch == 1,  # a 1-row batch has no negatives
+            train_split=split,
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=self.verbose,
+        )
+        train_float64(self.net_, data, groups[complete], random_state=self.random_state)
+        self.temperature_ = float(1.0 / self.net_.module_.logit_scale.detach().clamp(max=np.log(100.0)).exp())
+        self.n_features_out_ = 2 * self.embed_dim
+        return self
+
+    def _embed(self, X, masks):
+        import torch
+
+        module = self.net_.module_
+        module.eval()
+        out = []
+        for j, (view, idx) in enumerate(self.view_indices_.items()):
+            E = np.full((X.shape[0], self.embed_dim), np.nan)
+            present = ~masks[view]
+            if present.any():
+                with torch.inference_mode():
+                    xv = torch.as_tensor(X[np.ix_(present, idx)], dtype=torch.float64, device=self.device_)
+                    E[present] = module.embed_view(xv, j).cpu().numpy()
+            out.append(E)
+        return out
+
+    def transform(self, X, y=None):
+        """Each view's unit-norm embedding in the shared space, side by side.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, 2 * embed_dim)
+            ``<view>__emb<j>`` columns; NaN where the row misses the view.
+        """
+        check_is_fitted(self, "net_")
+        X, masks = self._validate(X, reset=False)
+        return np.hstack(self._embed(X, masks))
+
+    def get_feature_names_out(self, input_features=None):
+        """``<view>__emb<j>`` for each view and shared dimension.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self, "net_")
+        return np.asarray(
+            [f"{v}__emb{j}" for v in self.view_indices_ for j in range(self.embed_dim)], dtype=object
+        )
+
+    def retrieve(self, X_query, X_gallery, *, k=5, query_view=None):
+        """For each query row, the positions of its ``k`` nearest gallery rows in the other view.
+
+        Parameters
+        ----------
+        X_query : array-like of shape (n_queries, n_features)
+            Rows whose ``query_view`` is present (the other view may be NaN).
+        X_gallery : array-like of shape (n_gallery, n_features)
+            Rows whose other view is present.
+        k : int, default=5
+        query_view : str or None, default=None
+            The view queries are made of; None: the first view.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_queries, k)
+            Gallery row positions, most similar first.
+        scores : ndarray of shape (n_queries, k)
+            Their cosine similarities.
+        """
+        check_is_fitted(self, "net_")
+        names = list(self.view_indices_)
+        q = names[0] if query_view is None else query_view
+        if q not in names:
+            raise ValueError(f"query_view {q!r} is not one of the views {names}.")
+        qj, gj = names.index(q), 1 - names.index(q)
+        EQ = self._embed(*self._validate(X_query, reset=False))[qj]
+        EG = self._embed(*self._validate(X_gallery, reset=False))[gj]
+        for name, E, view in (("X_query", EQ, q), ("X_gallery", EG, names[gj])):
+            bad = np.isnan(E).any(axis=1)
+            if bad.any():
+                raise ValueError(
+                    f"{name} row {int(np.flatnonzero(bad)[0])} has no {view!r} view to retrieve with."
+                )
+        sim = EQ @ EG.T
+        k = min(int(k), EG.shape[0])
+        top = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+        return top, np.take_along_axis(sim, top, axis=1)
+
+    def score(self, X, y=None):
+        """Mean reciprocal rank of first-view-to-second-view retrieval among X's rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with both views.
+        y : array-like of shape (n_samples,) or None, default=None
+            Pair groups (see :meth:`fit`).
+
+        Returns
+        -------
+        mrr : float
+            1 is perfect; higher is better, so GridSearchCV can tune the
+            encoder with no other scorer.
+        """
+        from ..metrics import make_retrieval_scorer
+
+        return make_retrieval_scorer("mrr")(self, X, y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False  # only whole missing views
+        tags.non_deterministic = self.random_state is None
+        tags.target_tags.required = False
+        return tags
