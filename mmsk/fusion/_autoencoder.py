@@ -72,12 +72,6 @@ class _BaseMultimodalAE(TransformerMixin, BaseEstimator):
             self, X, reset=reset, min_views=2, allow_missing_views=True, dtype=np.float64
         )
         mask = np.column_stack([~masks[v] for v in self.view_indices_]).astype(np.float64)
-        empty = mask.sum(axis=1) == 0
-        if empty.any():
-            raise ValueError(
-                f"row {int(np.flatnonzero(empty)[0])} has every view missing ({int(empty.sum())} such "
-                f"row(s)); there is nothing to encode."
-            )
         idx = np.concatenate(list(self.view_indices_.values()))
         return {"x": np.nan_to_num(X[:, idx], nan=0.0), "mask": mask}
 
