@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import train_float64, view_slices
+from ..utils._fitting import batch_loader_class, train_float64, view_slices
 from ._cca import CCA, _BaseCCA
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
@@ -189,6 +189,8 @@ class DeepCCA(_BaseCCA):
             max_epochs=self.max_epochs,
             batch_size=min(self.batch_size, n_ok),
             iterator_train__shuffle=True,
+            iterator_train=batch_loader_class(),
+            iterator_valid=batch_loader_class(),
             iterator_train__drop_last=n_ok > self.batch_size,  # no 1-row batch at the end
             train_split=None,
             device=self.device_,

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import train_float64, view_slices
+from ..utils._fitting import batch_loader_class, train_float64, view_slices
 
 _COMMON = """views : dict, list or None, default=None
         The views (two or more); None reads them from ``<view>__<feature>``
@@ -127,6 +127,8 @@ class _BaseMultimodalAE(TransformerMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=min(self.batch_size, n),
             iterator_train__shuffle=True,
+            iterator_train=batch_loader_class(),
+            iterator_valid=batch_loader_class(),
             train_split=split,
             callbacks=callbacks,
             device=self.device_,

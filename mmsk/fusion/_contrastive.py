@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import train_float64, view_slices
+from ..utils._fitting import batch_loader_class, train_float64, view_slices
 
 
 class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
@@ -221,6 +221,8 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=batch,
             iterator_train__shuffle=True,
+            iterator_train=batch_loader_class(),
+            iterator_valid=batch_loader_class(),
             iterator_train__drop_last=n_ok % batch == 1,  # a 1-row batch has no negatives
             train_split=split,
             callbacks=callbacks,

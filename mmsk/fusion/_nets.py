@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import encode_classes, train_float64, view_slices
+from ..utils._fitting import batch_loader_class, encode_classes, train_float64, view_slices
 
 _FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
@@ -110,6 +110,8 @@ class _BaseFusionNet(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train__shuffle=True,
+            iterator_train=batch_loader_class(),
+            iterator_valid=batch_loader_class(),
             train_split=split,
             callbacks=callbacks,
             device=self.device_,

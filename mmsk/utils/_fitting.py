@@ -36,4 +36,18 @@ def train_float64(net, X, y=None, random_state=None):
     net.initialize()
     net.module_.double()
     net.initialize_optimizer()
-    return net.partial_fit(X, y)
+    return net.partial_fit(_tensor_rows(X, y), y)
+
+
+def _tensor_rows(X, y):
+    """The training data as torch tensors, indexed a whole batch at a time (see ``_torch_data``)."""
+    from ._torch_data import TensorRows
+
+    return TensorRows(X, y)
+
+
+def batch_loader_class():
+    """skorch's ``iterator_train`` / ``iterator_valid``: one fancy index per batch (see ``_torch_data``)."""
+    from ._torch_data import BatchIndexLoader
+
+    return BatchIndexLoader

@@ -1,0 +1,77 @@
+"""Fast mini-batches for skorch on tabular data (imported on first use: it imports torch).
+
+torch's default DataLoader indexes a dataset once per row and collates the
+rows, and skorch's Dataset indexes numpy data with Python lists through
+scikit-learn's ``_safe_indexing``; for tabular data that per-row work costs more
+than a small network. Here the data become tensors once, and each batch is one
+tensor index per array.
+"""
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+
+
+class TensorRows(Dataset):
+    """X (an array or a dict of arrays) and y as tensors; ``rows[idx]`` takes an index array."""
+
+    def __init__(self, X, y=None):
+        if isinstance(X, dict):
+            self.X = {k: torch.as_tensor(np.asarray(v)) for k, v in X.items()}
+            self.n = len(next(iter(self.X.values())))
+        else:
+            self.X = torch.as_tensor(np.asarray(X))
+            self.n = len(self.X)
+        self.y = None if y is None else torch.as_tensor(np.asarray(y))
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        i = torch.as_tensor(i)
+        Xi = {k: v[i] for k, v in self.X.items()} if isinstance(self.X, dict) else self.X[i]
+        yi = torch.zeros(i.shape) if self.y is None else self.y[i]  # skorch's placeholder when no y
+        return Xi, yi
+
+
+class _Batches:
+    """Row-index arrays of one pass: shuffled (torch's generator, so seeded) or in order."""
+
+    def __init__(self, n, batch_size, shuffle, drop_last):
+        self.n, self.batch_size, self.shuffle, self.drop_last = n, batch_size, shuffle, drop_last
+
+    def __len__(self):
+        full, rest = divmod(self.n, self.batch_size)
+        return full + int(rest > 0 and not self.drop_last)
+
+    def __iter__(self):
+        order = torch.randperm(self.n).numpy() if self.shuffle else np.arange(self.n)
+        for j in range(len(self)):
+            yield order[j * self.batch_size : (j + 1) * self.batch_size]
+
+
+class _Indexed:
+    """A dataset seen through its (possibly nested) Subsets' indices, indexed by whole arrays."""
+
+    def __init__(self, dataset):
+        self.base, self.rows = dataset, None
+        while isinstance(self.base, Subset):
+            idx = np.asarray(self.base.indices)
+            self.rows = idx if self.rows is None else idx[self.rows]
+            self.base = self.base.dataset
+
+    def __getitem__(self, batch):
+        return self.base[batch if self.rows is None else self.rows[batch]]
+
+
+class BatchIndexLoader(DataLoader):
+    """A DataLoader that draws each batch's row indices and indexes the dataset once.
+
+    Takes skorch's arguments (``batch_size``, ``shuffle``, ``drop_last``); works
+    with :class:`TensorRows`, skorch's Dataset, and Subsets of them (skorch's
+    validation split).
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, **kwargs):
+        sampler = _Batches(len(dataset), batch_size, shuffle, drop_last)
+        super().__init__(_Indexed(dataset), batch_size=None, sampler=sampler, **kwargs)
