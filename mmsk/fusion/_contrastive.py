@@ -20,7 +20,9 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
     must pick its own second view among the batch's, and vice versa. After
     ``fit``, ``transform`` maps each view into the shared space, so either
     view can retrieve the other (:meth:`retrieve`,
-    :func:`mmsk.metrics.make_retrieval_scorer`).
+    :func:`mmsk.metrics.make_retrieval_scorer`), and when the second view is
+    text, rows can be classified by label names alone
+    (:meth:`zero_shot_predict`, DeViSE / CLIP zero-shot).
 
     Parameters
     ----------
@@ -323,6 +325,95 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
         k = min(int(k), EG.shape[0])
         top = np.argsort(-sim, axis=1, kind="stable")[:, :k]
         return top, np.take_along_axis(sim, top, axis=1)
+
+    def _label_embeddings(self, labels, text_embedder, template, text_view):
+        """Each label's prompt through ``text_embedder`` and the text view's tower."""
+        import torch
+
+        if text_embedder is None:
+            from ..extract import SentenceEmbedder
+
+            text_embedder = SentenceEmbedder()
+        labels = list(labels)
+        if len(labels) < 2:
+            raise ValueError(f"zero-shot classification needs at least 2 labels; got {labels!r}.")
+        prompts = [template.format(label) for label in labels]
+        T = text_embedder.fit_transform(prompts)
+        T = np.asarray(T.toarray() if hasattr(T, "toarray") else T, dtype=np.float64)
+        names = list(self.view_indices_)
+        j = names.index(text_view)
+        width = len(self.view_indices_[text_view])
+        if T.shape != (len(labels), width):
+            raise ValueError(
+                f"text_embedder gives {T.shape[1] if T.ndim == 2 else T.shape} features per label, but view "
+                f"{text_view!r} has {width} columns; embed the labels as that view was embedded."
+            )
+        module = self.net_.module_
+        module.eval()
+        with torch.inference_mode():
+            return module.embed_view(torch.as_tensor(T, device=self.device_), j).cpu().numpy()
+
+    def zero_shot_proba(self, X, labels, *, text_embedder=None, template="{}", view=None):
+        """Class probabilities from label names alone (CLIP / DeViSE zero-shot classification).
+
+        Each label is written into ``template``, embedded by ``text_embedder``
+        (the same embedder that made the text view) and mapped by the text
+        tower into the shared space; each row of ``view`` is scored against
+        them by cosine similarity, and a softmax at the learned temperature
+        gives probabilities. No classifier is trained on the labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows whose ``view`` is present (the text view may be NaN).
+        labels : sequence of str
+            Class names, e.g. ``["cat", "dog"]``.
+        text_embedder : transformer or None, default=None
+            Maps a list of strings to the text view's features;
+            None: :class:`~mmsk.extract.SentenceEmbedder` (the offline MiniLM).
+        template : str, default="{}"
+            Prompt with one ``{}`` for the label, e.g. ``"a photo of a {}"``.
+        view : str or None, default=None
+            The view to classify (the other one is the text view); None: the
+            first view.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+        """
+        check_is_fitted(self, "net_")
+        names = list(self.view_indices_)
+        view = names[0] if view is None else view
+        if view not in names:
+            raise ValueError(f"view {view!r} is not one of the views {names}.")
+        text_view = names[1 - names.index(view)]
+        E = self._embed(*self._validate(X, reset=False))[names.index(view)]
+        bad = np.isnan(E).any(axis=1)
+        if bad.any():
+            raise ValueError(f"X row {int(np.flatnonzero(bad)[0])} has no {view!r} view to classify.")
+        L = self._label_embeddings(labels, text_embedder, template, text_view)
+        logits = (E @ L.T) / self.temperature_
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def zero_shot_predict(self, X, labels, *, text_embedder=None, template="{}", view=None):
+        """The most similar label name for each row; see :meth:`zero_shot_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        labels : sequence of str
+        text_embedder : transformer or None, default=None
+        template : str, default="{}"
+        view : str or None, default=None
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        proba = self.zero_shot_proba(X, labels, text_embedder=text_embedder, template=template, view=view)
+        return np.asarray(list(labels), dtype=object)[proba.argmax(axis=1)]
 
     def score(self, X, y=None):
         """Mean reciprocal rank of first-view-to-second-view retrieval among X's rows.

@@ -148,3 +148,43 @@ def test_bad_input_errors():
     partial.iloc[4, 0] = np.nan
     with pytest.raises(ValueError, match="Row 4"):
         enc.fit(partial)
+
+
+def test_zero_shot_classification_from_label_names_with_an_unseen_prompt():
+    # digit images paired with captions written from three templates; the classes are
+    # then named through a fourth template the encoder never saw, and no classifier is
+    # trained on the labels
+    from sklearn.datasets import load_digits
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from mmsk.extract import SentenceEmbedder
+
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    templates = ["a handwritten {}", "the digit {}", "number {} written by hand"]
+    digits = load_digits()
+    y = digits.target
+    which = np.random.default_rng(0).integers(0, 3, len(y))
+    embedder = SentenceEmbedder()
+    captions = embedder.fit_transform([t.format(w) for t in templates for w in words])
+    text = captions[which * 10 + y]
+    X = pd.DataFrame(
+        np.hstack([digits.data / 16.0, text]),
+        columns=[f"image__px{j}" for j in range(64)] + [f"text__e{j}" for j in range(text.shape[1])],
+    )
+    enc = ContrastiveDualEncoder(embed_dim=32, hidden=(128,), max_epochs=30, random_state=0)
+    enc.fit(X.iloc[:1200], y[:1200])
+    images = X.iloc[1200:].copy()
+    images.loc[:, images.columns.str.startswith("text__")] = np.nan
+    names = np.asarray(words, dtype=object)
+    pred = enc.zero_shot_predict(images, words, text_embedder=embedder, template="a picture of the number {}")
+    assert np.mean(pred == names[y[1200:]]) > 0.85  # measured 0.93; chance 0.1
+    proba = enc.zero_shot_proba(images.iloc[:5], words, text_embedder=embedder)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="gives 16 features per label, but view 'text' has 384 columns"):
+        enc.zero_shot_predict(images, words, text_embedder=HashingVectorizer(n_features=16))
+    with pytest.raises(ValueError, match="at least 2 labels"):
+        enc.zero_shot_predict(images, ["seven"], text_embedder=embedder)
+    with pytest.raises(ValueError, match="X row 0 has no 'image' view"):
+        enc.zero_shot_predict(
+            X.iloc[:3].assign(**{c: np.nan for c in X.columns[:64]}), words, text_embedder=embedder
+        )
