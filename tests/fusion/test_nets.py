@@ -110,3 +110,24 @@ def test_regressor_learns_a_cross_view_product_and_handles_missing_views():
     assert np.isfinite(net.predict(Xm)).all()
     two = FusionRegressor(**FAST | {"max_epochs": 5}).fit(X, np.column_stack([y, -y]))
     assert two.predict(X).shape == (600, 2) and two.n_outputs_ == 2
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_bad_input_named_by_the_issue():
+    X, y = two_views(n=100)
+    net = FusionClassifier(max_epochs=1, random_state=0)
+    partial = X.copy()
+    partial.iloc[7, 1] = np.nan  # NaN outside a whole missing view
+    with pytest.raises(ValueError, match="Row 7: view 'a' has NaN in 1 of its 3 columns"):
+        net.fit(partial, y)
+    empty = X.copy()
+    empty.iloc[9] = np.nan  # a row with every view missing
+    with pytest.raises(ValueError, match="Row 9 has every view missing"):
+        net.fit(empty, y)
+    with pytest.raises(ValueError, match="2 classes; y has 1 class"):
+        net.fit(X, np.ones(len(y)))
+    fitted = net.fit(X, y)
+    with pytest.raises(ValueError, match="X has 5 features, but FusionClassifier is expecting 6"):
+        fitted.predict(X.iloc[:, :5].to_numpy())
+    with pytest.raises(ValueError, match="Row 9 has every view missing"):
+        fitted.predict(empty)
