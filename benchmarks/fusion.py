@@ -109,6 +109,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--section", default="fusion", help="RESULTS.md section to write (one per machine)")
     args = parser.parse_args(argv)
     import torch
 
@@ -181,7 +182,7 @@ def main(argv=None):
     )
     print(body)
     if not args.no_write:
-        write_section("fusion", body)
+        write_section(args.section, body)
     return 0
 
 
