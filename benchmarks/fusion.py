@@ -90,11 +90,16 @@ def _validated(est, X):
     return validate_multiview_data(est, X, reset=False, dtype=np.float64)
 
 
-def estimator_epoch(X, y, epochs, batch_size, device):
+def estimator_epoch(X, y, epochs, batch_size, device, hidden=64):
     from mmsk.fusion import FusionClassifier
 
     est = FusionClassifier(
-        fusion="concat", max_epochs=epochs, batch_size=batch_size, device=device, random_state=0
+        fusion="concat",
+        hidden=hidden,
+        max_epochs=epochs,
+        batch_size=batch_size,
+        device=device,
+        random_state=0,
     )
     start = time.perf_counter()
     est.fit(X, y)
@@ -108,6 +113,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--hidden", type=int, default=64, help="width of the encoders and head")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--section", default="fusion", help="RESULTS.md section to write (one per machine)")
     args = parser.parse_args(argv)
@@ -120,7 +126,7 @@ def main(argv=None):
     for device in devices:
         skorch_t, fit_t, same_t, textbook_t = [], [], [], []
         for _ in range(args.repeats):  # interleaved, so drift of the machine hits all alike
-            whole, epoch, est = estimator_epoch(X, y, args.epochs, args.batch_size, device)
+            whole, epoch, est = estimator_epoch(X, y, args.epochs, args.batch_size, device, args.hidden)
             fit_t.append(whole)
             skorch_t.append(epoch)
             same_t.append(hand_loop(X, y, est, args.epochs, args.batch_size, device, batched=True))
@@ -163,7 +169,7 @@ def main(argv=None):
         [
             "## Deep fusion training (`benchmarks/fusion.py`)",
             f"Machine: {machine()}. {args.rows} rows, views of 128 and 64 columns, 10 classes; concat "
-            f"fusion, hidden 64, embed 32, batch {args.batch_size}, Adam, float64; best of {args.repeats} "
+            f"fusion, hidden {args.hidden}, embed 32, batch {args.batch_size}, Adam, float64; best of {args.repeats} "
             f"runs of {args.epochs} epochs each. The estimator's epoch is skorch's own timing of it (history "
             "`dur`: batches, callbacks, history); its whole fit adds checking X and building the net once. "
             "mmsk hands skorch tensors and "

@@ -54,9 +54,14 @@ def test_dual_encoder_and_vae_on_cuda_match_cpu():
     assert make_retrieval_scorer("mrr")(gpu, X) == pytest.approx(
         make_retrieval_scorer("mrr")(cpu, X), abs=1e-6
     )
-    vae_params = dict(latent_dim=2, hidden=(16,), max_epochs=20, random_state=0)
-    vae_cpu = MultimodalVAE(**vae_params).fit(X)
-    vae_gpu = MultimodalVAE(**vae_params, device="cuda").fit(X)
+    # the VAE samples its latent and drops views with the device's generator, so the two
+    # runs differ: compare how well each fills in view b from view a
+    vae_params = dict(latent_dim=2, hidden=(16,), max_epochs=60, lr=3e-3, beta=0.1, random_state=0)
     X_missing = X.copy()
     X_missing.iloc[:, 6:] = np.nan
-    np.testing.assert_allclose(vae_gpu.impute(X_missing), vae_cpu.impute(X_missing), atol=1e-6)
+    truth = X.iloc[:, 6:].to_numpy()
+    r2 = []
+    for device in ("cpu", "cuda"):
+        filled = MultimodalVAE(**vae_params, device=device).fit(X).impute(X_missing).iloc[:, 6:].to_numpy()
+        r2.append(1 - ((filled - truth) ** 2).sum() / ((truth - truth.mean(0)) ** 2).sum())
+    assert r2[1] > 0.3 and abs(r2[0] - r2[1]) < 0.1, r2
