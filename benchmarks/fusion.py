@@ -170,7 +170,8 @@ def main(argv=None):
             "## Deep fusion training (`benchmarks/fusion.py`)",
             f"Machine: {machine()}. {args.rows} rows, views of 128 and 64 columns, 10 classes; concat "
             f"fusion, hidden {args.hidden}, embed 32, batch {args.batch_size}, Adam, float64; best of "
-            f"{args.repeats} runs of {args.epochs} epochs each. The estimator's epoch is skorch's own timing of it (history "
+            f"{args.repeats} runs of {args.epochs} epochs each. The estimator's epoch is skorch's own "
+            "timing of it (history "
             "`dur`: batches, callbacks, history); its whole fit adds checking X and building the net once. "
             "mmsk hands skorch tensors and "
             "a loader that indexes each batch at once; the textbook DataLoader indexes and collates row by "
