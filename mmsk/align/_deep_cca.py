@@ -5,13 +5,13 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import batch_loader_class, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, batch_loader_class, train_float64, view_slices
 from ._cca import CCA, _BaseCCA
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
 
 
-class DeepCCA(_BaseCCA):
+class DeepCCA(ModuleParamsMixin, _BaseCCA):
     """Deep CCA of two views: per-view MLP encoders trained to maximise canonical correlation.
 
     Each view's columns go through its own MLP (``hidden`` layers, then
@@ -47,6 +47,11 @@ class DeepCCA(_BaseCCA):
         model on the same device.
     verbose : int, default=0
         skorch's per-epoch table when > 0.
+    **module_params
+        ``module__<name>=value``: an argument of the torch module (TwoTower),
+        as in skorch; it overrides what the parameters above give the module
+        and can be searched by GridSearchCV
+        (``"<step>__module__<name>"``).
 
     Attributes
     ----------
@@ -118,6 +123,7 @@ class DeepCCA(_BaseCCA):
         device="cpu",
         random_state=None,
         verbose=0,
+        **module_params,
     ):
         self.views = views
         self.n_components = n_components
@@ -132,6 +138,7 @@ class DeepCCA(_BaseCCA):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self._store_module_params(module_params)
 
     def _encode(self, X, masks):
         """Encoder outputs of each view (NaN rows where the view is missing), side by side."""
@@ -181,9 +188,12 @@ class DeepCCA(_BaseCCA):
             criterion=CCALoss,
             criterion__eps=self.eps,
             module__slices=view_slices(self.view_indices_),
-            module__hidden=tuple(self.hidden),
             module__n_out=self.n_components,
-            module__activation=self.activation,
+            **self._module_kwargs(
+                TwoTower,
+                {"hidden": tuple(self.hidden), "activation": self.activation},
+                from_data=("slices", "n_out"),
+            ),
             optimizer=torch.optim.Adam,
             lr=self.lr,
             max_epochs=self.max_epochs,

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import batch_loader_class, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, batch_loader_class, train_float64, view_slices
 
 _COMMON = """views : dict, list or None, default=None
         The views (two or more); None reads them from ``<view>__<feature>``
@@ -37,7 +37,12 @@ _COMMON = """views : dict, list or None, default=None
     random_state : int or None, default=None
         Seeds torch (weights, batch order, modality dropout).
     verbose : int, default=0
-        skorch's per-epoch table when > 0."""
+        skorch's per-epoch table when > 0.
+    **module_params
+        ``module__<name>=value``: an argument of the torch module (MultimodalAE),
+        as in skorch; it overrides what the parameters above give the module
+        and can be searched by GridSearchCV
+        (``"<step>__module__<name>"``)."""
 
 _ATTRIBUTES = """net_ : skorch.NeuralNet
         The trained encoders and decoders (``net_.module_``), and the history.
@@ -46,7 +51,7 @@ _ATTRIBUTES = """net_ : skorch.NeuralNet
     feature_names_in_ : ndarray of str"""
 
 
-class _BaseMultimodalAE(TransformerMixin, BaseEstimator):
+class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
     _variational = False
 
     _parameter_constraints = {
@@ -117,10 +122,16 @@ class _BaseMultimodalAE(TransformerMixin, BaseEstimator):
             criterion__slices=slices,
             module__slices=slices,
             module__latent_dim=self.latent_dim,
-            module__hidden=tuple(self.hidden),
-            module__dropout=self.dropout,
-            module__modality_dropout=self.modality_dropout,
             module__variational=self._variational,
+            **self._module_kwargs(
+                MultimodalAE,
+                {
+                    "hidden": tuple(self.hidden),
+                    "dropout": self.dropout,
+                    "modality_dropout": self.modality_dropout,
+                },
+                from_data=("slices", "latent_dim", "variational"),
+            ),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
@@ -323,6 +334,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
         device="cpu",
         random_state=None,
         verbose=0,
+        **module_params,
     ):
         self.views = views
         self.latent_dim = latent_dim
@@ -339,6 +351,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self._store_module_params(module_params)
 
 
 class MultimodalVAE(_BaseMultimodalAE):
@@ -407,6 +420,7 @@ class MultimodalVAE(_BaseMultimodalAE):
         device="cpu",
         random_state=None,
         verbose=0,
+        **module_params,
     ):
         self.views = views
         self.latent_dim = latent_dim
@@ -424,6 +438,7 @@ class MultimodalVAE(_BaseMultimodalAE):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self._store_module_params(module_params)
 
     def _net_params(self):
         return {"criterion__beta": self.beta}

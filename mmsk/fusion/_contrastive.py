@@ -7,10 +7,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import batch_loader_class, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, batch_loader_class, train_float64, view_slices
 
 
-class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
+class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator):
     """CLIP-style dual encoder: one tower per view, trained with InfoNCE into a shared space.
 
     Each of the two views goes through its own MLP tower into a shared
@@ -56,6 +56,11 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
         Seeds torch (weights, batch order).
     verbose : int, default=0
         skorch's per-epoch table when > 0.
+    **module_params
+        ``module__<name>=value``: an argument of the torch module (DualEncoder),
+        as in skorch; it overrides what the parameters above give the module
+        and can be searched by GridSearchCV
+        (``"<step>__module__<name>"``).
 
     Attributes
     ----------
@@ -134,6 +139,7 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        **module_params,
     ):
         self.views = views
         self.embed_dim = embed_dim
@@ -151,6 +157,7 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self._store_module_params(module_params)
 
     def _validate(self, X, reset):
         X, masks = validate_multiview_data(
@@ -212,11 +219,17 @@ class ContrastiveDualEncoder(TransformerMixin, BaseEstimator):
             DualEncoder,
             criterion=InfoNCELoss,
             module__slices=view_slices(self.view_indices_),
-            module__hidden=tuple(self.hidden),
             module__embed_dim=self.embed_dim,
-            module__dropout=self.dropout,
-            module__temperature=self.temperature,
-            module__learn_temperature=self.learn_temperature,
+            **self._module_kwargs(
+                DualEncoder,
+                {
+                    "hidden": tuple(self.hidden),
+                    "dropout": self.dropout,
+                    "temperature": self.temperature,
+                    "learn_temperature": self.learn_temperature,
+                },
+                from_data=("slices", "embed_dim"),
+            ),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,

@@ -7,12 +7,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import batch_loader_class, encode_classes, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, batch_loader_class, encode_classes, train_float64, view_slices
 
 _FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
 
-class _BaseFusionNet(BaseEstimator):
+class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
     """What FusionClassifier and FusionRegressor share: parameters, inputs, training, weights."""
 
     _parameter_constraints = {
@@ -53,6 +53,7 @@ class _BaseFusionNet(BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        **module_params,
     ):
         self.views = views
         self.fusion = fusion
@@ -70,6 +71,7 @@ class _BaseFusionNet(BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self._store_module_params(module_params)
 
     def _inputs(self, X, masks):
         """skorch's dict input: the views side by side (missing ones zero-filled) and the mask."""
@@ -98,12 +100,17 @@ class _BaseFusionNet(BaseEstimator):
             FusionNet,
             module__slices=view_slices(self.view_indices_),
             module__n_out=n_out,
-            module__fusion=self.fusion,
-            module__hidden=self.hidden,
-            module__embed=self.embed_dim,
-            module__rank=self.rank,
-            module__dropout=self.dropout,
-            module__modality_dropout=self.modality_dropout,
+            **self._module_kwargs(
+                FusionNet,
+                {
+                    "fusion": self.fusion,
+                    "hidden": self.hidden,
+                    "embed": self.embed_dim,
+                    "rank": self.rank,
+                    "dropout": self.dropout,
+                    "modality_dropout": self.modality_dropout,
+                },
+            ),
             criterion=criterion,
             optimizer=torch.optim.Adam,
             lr=self.lr,
@@ -215,6 +222,11 @@ default="concat"
         validation split.
     verbose : int, default=0
         skorch's per-epoch table when > 0 (off by default).
+    **module_params
+        ``module__<name>=value``: an argument of the torch module (FusionNet),
+        as in skorch; it overrides what the parameters above give the module
+        and can be searched by GridSearchCV
+        (``"<step>__module__<name>"``).
 
     Attributes
     ----------
@@ -314,7 +326,7 @@ class FusionRegressor(RegressorMixin, _BaseFusionNet):
     ----------
     views, fusion, hidden, embed_dim, rank, dropout, modality_dropout, \
 max_epochs, lr, batch_size, early_stopping, validation_fraction, patience, \
-device, random_state, verbose
+device, random_state, verbose, **module_params
         As in :class:`FusionClassifier`.
 
     Attributes

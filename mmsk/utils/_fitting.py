@@ -51,3 +51,65 @@ def batch_loader_class():
     from ._torch_data import BatchIndexLoader
 
     return BatchIndexLoader
+
+
+class ModuleParamsMixin:
+    """skorch-style ``module__<name>`` parameters next to an estimator's explicit ones.
+
+    ``FusionClassifier(module__hidden=128)`` or a grid over
+    ``"fusionclassifier__module__rank"`` set the torch module's constructor
+    arguments directly, as in skorch. They override what the estimator's own
+    parameters give the module. They are part of ``get_params``, so clone,
+    pickle and GridSearchCV keep them. As scikit-learn asks, nothing is checked
+    in ``__init__`` or ``set_params``: a keyword that is not ``module__<name>``,
+    or a name the module does not take, is refused at ``fit``.
+    """
+
+    def _store_module_params(self, module_params):
+        for key, value in module_params.items():
+            setattr(self, key, value)
+
+    def _module_param_names(self):
+        """The keyword parameters given beyond the signature's named ones."""
+        named = set(self._get_param_names())
+        return sorted(
+            k for k in vars(self) if not k.startswith("_") and not k.endswith("_") and k not in named
+        )
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params.update({k: getattr(self, k) for k in self._module_param_names()})
+        return params
+
+    def set_params(self, **params):
+        named = set(self._get_param_names())
+        for key in [k for k in params if k.startswith("module__") or ("__" not in k and k not in named)]:
+            setattr(self, key, params.pop(key))
+        return super().set_params(**params)
+
+    def _module_kwargs(self, module_class, defaults, from_data=("slices", "n_out")):
+        """skorch's ``module__*`` arguments: ``defaults`` overridden by the user's ``module__*``."""
+        import inspect
+
+        names = self._module_param_names()
+        stray = [k for k in names if not k.startswith("module__") or k == "module__"]
+        if stray:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected parameter(s) {stray}; besides its own parameters it "
+                f"takes module__<name> arguments of its torch module."
+            )
+        accepted = set(inspect.signature(module_class).parameters) - {"self"}
+        given = {k[len("module__") :]: getattr(self, k) for k in names}
+        unknown = sorted(set(given) - accepted)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}: {module_class.__name__} takes no parameter(s) "
+                f"{['module__' + u for u in unknown]}; it takes {sorted(accepted - set(from_data))}."
+            )
+        fixed = sorted(set(given) & set(from_data))
+        if fixed:
+            raise ValueError(
+                f"{type(self).__name__}: {['module__' + f for f in fixed]} are fixed by the estimator (from "
+                f"X's views, y or its own parameters); they cannot be set as module parameters."
+            )
+        return {f"module__{k}": v for k, v in {**defaults, **given}.items()}
