@@ -22,6 +22,8 @@ from mmsk.compose import ModalityUnion
 from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
 from mmsk.fusion import (
     ContrastiveDualEncoder,
+    EarlyFusionClassifier,
+    EarlyFusionRegressor,
     FusionClassifier,
     FusionRegressor,
     LateFusionClassifier,
@@ -114,6 +116,10 @@ SETTINGS = {
         max_epochs=2,
         random_state=0,
     ),
+    "EarlyFusionClassifier": lambda: EarlyFusionClassifier(
+        views={"a": Columns("first"), "b": Columns("last")}
+    ),
+    "EarlyFusionRegressor": lambda: EarlyFusionRegressor(views={"a": Columns("first"), "b": Columns("last")}),
     "FusionClassifier": lambda: FusionClassifier(
         views={"a": Columns("first"), "b": Columns("last")},
         fusion="attention",

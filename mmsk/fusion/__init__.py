@@ -2,11 +2,14 @@
 
 from ._autoencoder import MultimodalAutoencoder, MultimodalVAE
 from ._contrastive import ContrastiveDualEncoder
+from ._early import EarlyFusionClassifier, EarlyFusionRegressor
 from ._late import LateFusionClassifier
 from ._nets import FusionClassifier, FusionRegressor
 
 __all__ = [
     "ContrastiveDualEncoder",
+    "EarlyFusionClassifier",
+    "EarlyFusionRegressor",
     "FusionClassifier",
     "FusionRegressor",
     "LateFusionClassifier",
