@@ -273,12 +273,14 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
         counts = _nan_counts(X, idx)
         partial = np.flatnonzero((counts > 0) & (counts < idx.size))
         if partial.size:
-            row = partial[0]
+            row = int(partial[0])
             label = row_labels[row] if row_labels is not None else row
+            label = label.item() if isinstance(label, np.generic) else label
             sub = np.asarray(X[row, idx].todense() if sp.issparse(X) else X[row, idx], dtype=float)
             nan_cols = idx[np.isnan(np.ravel(sub))]
-            if feature_names is not None:
-                nan_cols = [str(feature_names[c]) for c in nan_cols]
+            nan_cols = (
+                [str(feature_names[c]) for c in nan_cols] if feature_names is not None else nan_cols.tolist()
+            )
             raise ValueError(
                 f"Row {label!r}: view {view!r} has NaN in {int(counts[row])} of its {idx.size} "
                 f"columns ({_shorten(list(nan_cols))}). A missing modality must be NaN in every "

@@ -29,6 +29,7 @@ from mmsk.fusion import (
     LateFusionClassifier,
     MultimodalAutoencoder,
     MultimodalVAE,
+    ViewImputer,
 )
 from mmsk.mkl import MKLClassifier, MKLRegressor
 
@@ -154,6 +155,7 @@ SETTINGS = {
         max_epochs=2,
         random_state=0,
     ),
+    "ViewImputer": lambda: ViewImputer(views={"a": Columns("first"), "b": Columns("last")}),
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
 }
 

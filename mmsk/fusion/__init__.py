@@ -3,6 +3,7 @@
 from ._autoencoder import MultimodalAutoencoder, MultimodalVAE
 from ._contrastive import ContrastiveDualEncoder
 from ._early import EarlyFusionClassifier, EarlyFusionRegressor
+from ._impute import ViewImputer
 from ._late import LateFusionClassifier
 from ._nets import FusionClassifier, FusionRegressor
 
@@ -15,4 +16,5 @@ __all__ = [
     "LateFusionClassifier",
     "MultimodalAutoencoder",
     "MultimodalVAE",
+    "ViewImputer",
 ]
