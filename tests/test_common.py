@@ -210,8 +210,16 @@ def test_every_estimator_is_exported():
     assert set(discover_estimators()) <= exported
 
 
+# Configurations that take a different code path than their class's entry in SETTINGS.
+VARIANTS = [
+    lambda: LateFusionClassifier(
+        views={"a": Columns("first"), "b": Columns("last")}, voting="stacking", cv=3
+    ),
+]
+
+
 @parametrize_with_checks(
-    [SETTINGS[name]() for name in discover_estimators() if name in SETTINGS],
+    [SETTINGS[name]() for name in discover_estimators() if name in SETTINGS] + [make() for make in VARIANTS],
     expected_failed_checks=_expected_failed,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -44,6 +44,9 @@ def _resolve_view_weights(weights, views):
 
 
 def _soft_voting(estimator):
+    if estimator.voting == "stacking":
+        final = getattr(estimator, "final_estimator_", None) or estimator._final_estimator()
+        return hasattr(final, "predict_proba")
     return estimator.voting == "soft"
 
 
@@ -58,11 +61,19 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     """Decision-level fusion: one classifier per view, probabilities or votes combined.
 
     A clone of ``estimator`` is fitted on each view's columns. Predictions are
-    the weighted mean of the per-view class probabilities (``voting="soft"``) or
-    a weighted majority vote (``voting="hard"``). A row missing a view (all NaN
-    in that view's columns) is predicted from the views it has, with the
-    weights renormalised; each view's classifier is fitted on the rows where
-    that view is present.
+    the weighted mean of the per-view class probabilities (``voting="soft"``),
+    a weighted majority vote (``voting="hard"``), or a meta-learner's output
+    (``voting="stacking"``: ``final_estimator`` trained on the views'
+    out-of-fold probabilities and presence flags). A row missing a view (all
+    NaN in that view's columns) is predicted from the views it has: with the
+    weights renormalised, or, when stacking, with that view's probabilities at
+    0 and its presence flag at 0, which the meta-learner has seen in training
+    when views were missing there. Each view's classifier is fitted on the rows
+    where that view is present.
+
+    Hybrid fusion is a ``views`` mapping in which one view is the union of
+    several modalities' columns: they are fused early (one classifier on
+    their joined columns) and late with the other views.
 
     Parameters
     ----------
@@ -73,11 +84,17 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     views : mapping of str to columns, default=None
         Which columns form each view; ``None`` infers them from
         ``<view>__<feature>`` column names. See :func:`mmsk.resolve_views`.
-    voting : {"soft", "hard"}, default="soft"
-        Combine probabilities or predicted labels.
+    voting : {"soft", "hard", "stacking"}, default="soft"
+        Combine probabilities, predicted labels, or learn the combination.
     weights : mapping of str to float, or array-like, default=None
         Weight of each view (views not named in a mapping get 1.0). ``None``
-        weighs all views equally.
+        weighs all views equally. Not used by ``"stacking"``.
+    final_estimator : estimator object, default=None
+        The meta-learner of ``"stacking"``; None:
+        ``LogisticRegression(max_iter=1000)``.
+    cv : int, cross-validation generator or iterable, default=5
+        The folds of the out-of-fold probabilities ``"stacking"`` trains the
+        meta-learner on (a classifier's default: stratified).
 
     Attributes
     ----------
@@ -85,6 +102,8 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         The fitted classifier of each view.
     weights_ : dict of str to float
         The resolved weight of each view.
+    final_estimator_ : estimator
+        With ``"stacking"``: the fitted meta-learner.
     view_indices_ : dict of str to ndarray of int
         Column positions of each view in X.
     classes_ : ndarray of shape (n_classes,)
@@ -109,20 +128,41 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     ['view0', 'view1']
     >>> clf.predict_proba(X.iloc[:2]).shape
     (2, 2)
+    >>> stacked = LateFusionClassifier(voting="stacking", cv=3).fit(X, y)
+    >>> stacked.final_estimator_.coef_.shape  # 2 probabilities + 1 presence flag per view
+    (1, 6)
+
+    Hybrid fusion: audio and video fused early, text late.
+
+    >>> X3, y3 = make_multimodal_classification(n_samples=200, n_views=3, random_state=0)
+    >>> audio_video = [c for c in X3.columns if c.startswith(("view0__", "view1__"))]
+    >>> text = [c for c in X3.columns if c.startswith("view2__")]
+    >>> hybrid = LateFusionClassifier(views={"audio+video": audio_video, "text": text}).fit(X3, y3)
+    >>> sorted(hybrid.estimators_)
+    ['audio+video', 'text']
     """
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "views": [Mapping, None],
-        "voting": [StrOptions({"soft", "hard"})],
+        "voting": [StrOptions({"soft", "hard", "stacking"})],
         "weights": [Mapping, "array-like", None],
+        "final_estimator": [HasMethods(["fit", "predict"]), None],
+        "cv": ["cv_object"],
     }
 
-    def __init__(self, estimator=None, *, views=None, voting="soft", weights=None):
+    def __init__(
+        self, estimator=None, *, views=None, voting="soft", weights=None, final_estimator=None, cv=5
+    ):
         self.estimator = estimator
         self.views = views
         self.voting = voting
         self.weights = weights
+        self.final_estimator = final_estimator
+        self.cv = cv
+
+    def _final_estimator(self):
+        return LogisticRegression(max_iter=1000) if self.final_estimator is None else self.final_estimator
 
     def _base_estimator(self):
         if self.estimator is None:
@@ -154,9 +194,9 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
                 f"The target has 1 class ({self.classes_[0]!r}); a classifier needs at least two."
             )
         base = self._base_estimator()
-        if self.voting == "soft" and not hasattr(base, "predict_proba"):
+        if self.voting in ("soft", "stacking") and not hasattr(base, "predict_proba"):
             raise ValueError(
-                f"voting='soft' needs per-view probabilities, but {type(base).__name__} has no "
+                f"voting={self.voting!r} needs per-view probabilities, but {type(base).__name__} has no "
                 f"predict_proba. Use voting='hard' or a probabilistic classifier."
             )
         self.weights_ = _resolve_view_weights(self.weights, self.view_indices_)
@@ -175,7 +215,41 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
                     f"classifier needs at least two classes."
                 )
             self.estimators_[view] = clone(base).fit(_rows_cols(X, present, idx), y_view)
+        if self.voting == "stacking":
+            self.final_estimator_ = clone(self._final_estimator()).fit(self._out_of_fold(X, y, masks), y)
         return self
+
+    def _meta_features(self, probas, masks, n):
+        """Per view: its class probabilities (0 where missing) and a presence flag, side by side."""
+        blocks = []
+        for view in self.view_indices_:
+            P = np.zeros((n, self.classes_.size))
+            present = ~masks[view]
+            if probas[view] is not None:
+                cols = np.searchsorted(self.classes_, self.estimators_[view].classes_)
+                P[np.ix_(present, cols)] = probas[view]
+            blocks += [P, present[:, None].astype(float)]
+        return np.hstack(blocks)
+
+    def _out_of_fold(self, X, y, masks):
+        """The meta-learner's training design: each view's out-of-fold probabilities on its rows."""
+        from sklearn.model_selection import check_cv, cross_val_predict
+
+        probas = {}
+        for view, idx in self.view_indices_.items():
+            present = ~masks[view]
+            y_view = y[present]
+            cv = check_cv(self.cv, y_view, classifier=True)
+            P = cross_val_predict(
+                clone(self._base_estimator()),
+                _rows_cols(X, present, idx),
+                y_view,
+                cv=cv,
+                method="predict_proba",
+            )
+            # cross_val_predict orders columns by the view's own classes, as the view's estimator does
+            probas[view] = P
+        return self._meta_features(probas, masks, len(y))
 
     def _per_view(self, X, method):
         """Yield (view, present mask, output of method on present rows)."""
@@ -229,7 +303,15 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
+        if self.voting == "stacking":
+            return self.final_estimator_.predict_proba(self._stacked(X))
         return self._combine(X, "predict_proba")
+
+    def _stacked(self, X):
+        probas, masks = {}, {}
+        for view, present, out in self._per_view(X, "predict_proba"):
+            probas[view], masks[view] = out, ~present
+        return self._meta_features(probas, masks, len(next(iter(masks.values()))))
 
     def predict(self, X):
         """Predict class labels from the views present in each row.
@@ -243,6 +325,8 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if self.voting == "stacking":
+            return self.final_estimator_.predict(self._stacked(X))
         method = "predict_proba" if self.voting == "soft" else "predict"
         return self.classes_[np.argmax(self._combine(X, method), axis=1)]
 
