@@ -2,12 +2,14 @@
 
 from ._autoencoder import MultimodalAutoencoder, MultimodalVAE
 from ._contrastive import ContrastiveDualEncoder
+from ._cotraining import CoTrainingClassifier
 from ._early import EarlyFusionClassifier, EarlyFusionRegressor
 from ._impute import ViewImputer
 from ._late import LateFusionClassifier
 from ._nets import FusionClassifier, FusionRegressor
 
 __all__ = [
+    "CoTrainingClassifier",
     "ContrastiveDualEncoder",
     "EarlyFusionClassifier",
     "EarlyFusionRegressor",
