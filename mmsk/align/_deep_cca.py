@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, batch_loader_class, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, train_float64, view_slices
 from ._cca import CCA, _BaseCCA
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
@@ -168,24 +168,22 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
         -------
         self : object
         """
-        import torch
         from skorch import NeuralNet
-
-        from ..extract._torch import resolve_device
 
         self._validate_params()
         X, complete, masks = self._complete_rows(X, reset=True)
         n_ok = int(complete.sum())
         if n_ok < 2:
             raise ValueError(f"DeepCCA needs at least 2 rows with both views present; got {n_ok} sample(s).")
-        self.device_ = resolve_device(self.device)
         idx = list(self.view_indices_.values())
         data = np.hstack([X[np.ix_(complete, i)] for i in idx]).astype(np.float64)
         from ._deep_cca_modules import CCALoss, TwoTower
 
-        self.net_ = NeuralNet(
+        self.net_ = self._make_net(
+            NeuralNet,
             TwoTower,
             criterion=CCALoss,
+            batch_size=min(self.batch_size, n_ok),
             criterion__eps=self.eps,
             module__slices=view_slices(self.view_indices_),
             module__n_out=self.n_components,
@@ -194,17 +192,7 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
                 {"hidden": tuple(self.hidden), "activation": self.activation},
                 from_data=("slices", "n_out"),
             ),
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=min(self.batch_size, n_ok),
-            iterator_train__shuffle=True,
-            iterator_train=batch_loader_class(),
-            iterator_valid=batch_loader_class(),
             iterator_train__drop_last=n_ok > self.batch_size,  # no 1-row batch at the end
-            train_split=None,
-            device=self.device_,
-            verbose=self.verbose,
         )
         train_float64(self.net_, data, random_state=self.random_state)
         H = self._encode(X, masks)

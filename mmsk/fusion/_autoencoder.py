@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, batch_loader_class, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, train_float64, view_slices
 
 _COMMON = """views : dict, list or None, default=None
         The views (two or more); None reads them from ``<view>__<feature>``
@@ -97,12 +97,8 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        import torch
         from skorch import NeuralNet
-        from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
 
-        from ..extract._torch import resolve_device
         from ._autoencoder_modules import MultimodalAE, ReconstructionLoss
 
         self._validate_params()
@@ -110,15 +106,12 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
         n = len(inputs["x"])
         if n < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples; got {n} sample.")
-        self.device_ = resolve_device(self.device)
         slices = view_slices(self.view_indices_)
-        callbacks, split = [], None
-        if self.early_stopping:
-            split = ValidSplit(self.validation_fraction, random_state=self.random_state)
-            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-        self.net_ = NeuralNet(
+        self.net_ = self._make_net(
+            NeuralNet,
             MultimodalAE,
             criterion=ReconstructionLoss,
+            batch_size=min(self.batch_size, n),
             criterion__slices=slices,
             module__slices=slices,
             module__latent_dim=self.latent_dim,
@@ -132,18 +125,7 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
                 },
                 from_data=("slices", "latent_dim", "variational"),
             ),
-            optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=min(self.batch_size, n),
-            iterator_train__shuffle=True,
-            iterator_train=batch_loader_class(),
-            iterator_valid=batch_loader_class(),
-            train_split=split,
-            callbacks=callbacks,
-            device=self.device_,
-            verbose=self.verbose,
             **self._net_params(),
         )
         target = np.hstack([inputs["x"], inputs["mask"]])

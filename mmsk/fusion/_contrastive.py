@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, batch_loader_class, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, train_float64, view_slices
 
 
 class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator):
@@ -184,12 +184,8 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
         -------
         self : object
         """
-        import torch
         from skorch import NeuralNet
-        from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
 
-        from ..extract._torch import resolve_device
         from ._contrastive_modules import DualEncoder, InfoNCELoss
 
         self._validate_params()
@@ -209,15 +205,12 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
             )
         idx = np.concatenate(list(self.view_indices_.values()))
         data = X[np.ix_(complete, idx)]
-        self.device_ = resolve_device(self.device)
-        callbacks, split = [], None
-        if self.early_stopping:
-            split = ValidSplit(self.validation_fraction, random_state=self.random_state)
-            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
         batch = min(self.batch_size, n_ok)
-        self.net_ = NeuralNet(
+        self.net_ = self._make_net(
+            NeuralNet,
             DualEncoder,
             criterion=InfoNCELoss,
+            batch_size=batch,
             module__slices=view_slices(self.view_indices_),
             module__embed_dim=self.embed_dim,
             **self._module_kwargs(
@@ -230,19 +223,8 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
                 },
                 from_data=("slices", "embed_dim"),
             ),
-            optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=batch,
-            iterator_train__shuffle=True,
-            iterator_train=batch_loader_class(),
-            iterator_valid=batch_loader_class(),
             iterator_train__drop_last=n_ok % batch == 1,  # a 1-row batch has no negatives
-            train_split=split,
-            callbacks=callbacks,
-            device=self.device_,
-            verbose=self.verbose,
         )
         train_float64(self.net_, data, groups[complete], random_state=self.random_state)
         self.temperature_ = float(1.0 / self.net_.module_.logit_scale.detach().clamp(max=np.log(100.0)).exp())

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, batch_loader_class, encode_classes, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, encode_classes, train_float64, view_slices
 
 _FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
@@ -82,22 +82,14 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
 
     def _train(self, X, y, masks, n_out, net_class, criterion, stratified, **net_params):
         """Build the skorch net for X's views and train it (float64) on (X, y)."""
-        import torch
-        from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
-
-        from ..extract._torch import resolve_device
         from ._modules import FusionNet
 
-        self.device_ = resolve_device(self.device)
-        callbacks, split = [], None
-        if self.early_stopping:
-            split = ValidSplit(
-                self.validation_fraction, stratified=stratified, random_state=self.random_state
-            )
-            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-        self.net_ = net_class(
+        self.net_ = self._make_net(
+            net_class,
             FusionNet,
+            criterion=criterion,
+            batch_size=self.batch_size,
+            stratified=stratified,
             module__slices=view_slices(self.view_indices_),
             module__n_out=n_out,
             **self._module_kwargs(
@@ -111,18 +103,6 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
                     "modality_dropout": self.modality_dropout,
                 },
             ),
-            criterion=criterion,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            iterator_train=batch_loader_class(),
-            iterator_valid=batch_loader_class(),
-            train_split=split,
-            callbacks=callbacks,
-            device=self.device_,
-            verbose=self.verbose,
             **net_params,
         )
         train_float64(self.net_, self._inputs(X, masks), y, random_state=self.random_state)

@@ -113,3 +113,44 @@ class ModuleParamsMixin:
                 f"X's views, y or its own parameters); they cannot be set as module parameters."
             )
         return {f"module__{k}": v for k, v in {**defaults, **given}.items()}
+
+    def _make_net(self, net_class, module, *, criterion, batch_size, stratified=False, **params):
+        """A skorch net with the settings every mmsk deep estimator shares.
+
+        Adam at the estimator's ``lr``, ``max_epochs``, shuffled batches drawn by
+        the batch-index loader, the resolved ``device`` (stored as ``device_``),
+        ``verbose``, and, when the estimator has ``early_stopping=True``, a
+        validation split of ``validation_fraction`` (stratified if asked) with
+        skorch's EarlyStopping (``patience``, best epoch restored). ``params``
+        adds the module's and criterion's arguments and anything else.
+        """
+        import torch
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+
+        from ..extract._torch import resolve_device
+
+        self.device_ = resolve_device(self.device)
+        callbacks, split = [], None
+        if getattr(self, "early_stopping", False):
+            split = ValidSplit(
+                self.validation_fraction, stratified=stratified, random_state=self.random_state
+            )
+            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
+        loader = batch_loader_class()
+        return net_class(
+            module,
+            criterion=criterion,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=batch_size,
+            iterator_train=loader,
+            iterator_valid=loader,
+            iterator_train__shuffle=True,
+            train_split=split,
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=self.verbose,
+            **params,
+        )
