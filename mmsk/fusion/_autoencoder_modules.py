@@ -4,14 +4,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def _mlp(d_in, hidden, d_out, dropout):
-    layers, d = [], d_in
-    for h in hidden:
-        layers += [nn.Linear(d, h), nn.ReLU(), nn.Dropout(dropout)]
-        d = h
-    layers.append(nn.Linear(d, d_out))
-    return nn.Sequential(*layers)
+from ._modules import drop_views, mlp
 
 
 class MultimodalAE(nn.Module):
@@ -43,17 +36,10 @@ class MultimodalAE(nn.Module):
         self.variational = variational
         self.modality_dropout = modality_dropout
         out = 2 * latent_dim if variational else latent_dim
-        self.encoders = nn.ModuleList([_mlp(b - a, tuple(hidden), out, dropout) for a, b in self.slices])
+        self.encoders = nn.ModuleList([mlp(b - a, tuple(hidden), out, dropout) for a, b in self.slices])
         self.decoders = nn.ModuleList(
-            [_mlp(latent_dim, tuple(reversed(hidden)), b - a, dropout) for a, b in self.slices]
+            [mlp(latent_dim, tuple(reversed(hidden)), b - a, dropout) for a, b in self.slices]
         )
-
-    def _drop(self, mask):
-        if not self.training or self.modality_dropout <= 0:
-            return mask
-        keep = (torch.rand_like(mask) >= self.modality_dropout).to(mask.dtype) * mask
-        empty = keep.sum(dim=1) == 0
-        return torch.where(empty[:, None], mask, keep)  # never drop every view of a row
 
     def encode(self, x, mask):
         """(mu, logvar) of the shared latent from the views the mask keeps."""
@@ -71,7 +57,7 @@ class MultimodalAE(nn.Module):
         return torch.cat([dec(z) for dec in self.decoders], dim=1)
 
     def forward(self, x, mask):
-        mu, logvar = self.encode(x, self._drop(mask))
+        mu, logvar = self.encode(x, drop_views(mask, self.modality_dropout, self.training))
         z = mu
         if self.variational and self.training:
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)

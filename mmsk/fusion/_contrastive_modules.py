@@ -6,16 +6,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ._modules import mlp
+
 _MAX_LOGIT_SCALE = math.log(100.0)  # CLIP clamps the inverse temperature at 100
-
-
-def _tower(d_in, hidden, d_out, dropout):
-    layers, d = [], d_in
-    for h in hidden:
-        layers += [nn.Linear(d, h), nn.ReLU(), nn.Dropout(dropout)]
-        d = h
-    layers.append(nn.Linear(d, d_out))
-    return nn.Sequential(*layers)
 
 
 class DualEncoder(nn.Module):
@@ -47,9 +40,7 @@ class DualEncoder(nn.Module):
     ):
         super().__init__()
         self.slices = [tuple(s) for s in slices]
-        self.towers = nn.ModuleList(
-            [_tower(b - a, tuple(hidden), embed_dim, dropout) for a, b in self.slices]
-        )
+        self.towers = nn.ModuleList([mlp(b - a, tuple(hidden), embed_dim, dropout) for a, b in self.slices])
         scale = torch.tensor(math.log(1.0 / temperature))
         if learn_temperature:
             self.logit_scale = nn.Parameter(scale)

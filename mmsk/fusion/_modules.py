@@ -12,6 +12,28 @@ FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor",
 _MAX_TENSOR = 200_000  # largest outer-product size "tensor" fusion accepts
 
 
+def mlp(d_in, hidden, d_out, dropout=0.0):
+    """Linear layers of the sizes in ``hidden`` (ReLU and dropout after each), then one to ``d_out``."""
+    layers, d = [], d_in
+    for h in hidden:
+        layers += [nn.Linear(d, h), nn.ReLU(), nn.Dropout(dropout)]
+        d = h
+    layers.append(nn.Linear(d, d_out))
+    return nn.Sequential(*layers)
+
+
+def drop_views(mask, p, training):
+    """Modality dropout: hide each present view of a row with probability p (training only).
+
+    A row never loses every view: where all would go, it keeps its own mask.
+    """
+    if not training or p <= 0:
+        return mask
+    keep = (torch.rand_like(mask) >= p).to(mask.dtype) * mask
+    empty = keep.sum(dim=1) == 0
+    return torch.where(empty[:, None], mask, keep)
+
+
 def _encoder(d_in, hidden, embed, dropout):
     return nn.Sequential(
         nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, embed), nn.ReLU()
@@ -93,15 +115,8 @@ class FusionNet(nn.Module):
             self.head = _head(embed, hidden, n_out, dropout)
         self.last_weights_ = None
 
-    def _drop(self, mask):
-        if not self.training or self.modality_dropout <= 0:
-            return mask
-        keep = (torch.rand_like(mask) >= self.modality_dropout).float() * mask
-        empty = keep.sum(dim=1) == 0
-        return torch.where(empty[:, None], mask, keep)  # never drop every view of a row
-
     def forward(self, x, mask):
-        mask = self._drop(mask)
+        mask = drop_views(mask, self.modality_dropout, self.training)
         H = torch.stack([enc(x[:, a:b]) for enc, (a, b) in zip(self.encoders, self.slices)], dim=1)
         H = H * mask[:, :, None]  # (batch, views, embed); missing views are masked out
         n = H.shape[0]
