@@ -228,6 +228,12 @@ def _nan_counts(X, idx):
     return np.isnan(sub).sum(axis=1)
 
 
+def _row_label(row_labels, row):
+    """The label of row ``row`` for messages: a plain Python value, not ``np.int64(3)``."""
+    label = row_labels[row] if row_labels is not None else int(row)
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
     """Per-view masks of the rows where that view is missing.
 
@@ -274,8 +280,7 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
         partial = np.flatnonzero((counts > 0) & (counts < idx.size))
         if partial.size:
             row = int(partial[0])
-            label = row_labels[row] if row_labels is not None else row
-            label = label.item() if isinstance(label, np.generic) else label
+            label = _row_label(row_labels, row)
             sub = np.asarray(X[row, idx].todense() if sp.issparse(X) else X[row, idx], dtype=float)
             nan_cols = idx[np.isnan(np.ravel(sub))]
             nan_cols = (
@@ -355,7 +360,7 @@ def validate_multiview_data(
         all_missing = np.logical_and.reduce(list(masks.values()))
         if all_missing.any():
             row = np.flatnonzero(all_missing)[0]
-            label = row_labels[row] if row_labels is not None else row
+            label = _row_label(row_labels, row)
             raise ValueError(
                 f"Row {label!r} has every view missing (all NaN): there is nothing to use. "
                 f"{int(all_missing.sum())} row(s) are affected; drop them first."
@@ -364,7 +369,7 @@ def validate_multiview_data(
         for view, mask in masks.items():
             if mask.any():
                 row = np.flatnonzero(mask)[0]
-                label = row_labels[row] if row_labels is not None else row
+                label = _row_label(row_labels, row)
                 raise ValueError(
                     f"Row {label!r}: view {view!r} is missing (all NaN), and "
                     f"{type(estimator).__name__} needs every view present. Impute the view first "

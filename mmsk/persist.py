@@ -18,6 +18,7 @@ from pathlib import Path
 DEEP_MODEL_TYPES = (
     "builtins.print",
     "functools.partial",
+    "numpy.dtype",
     "skorch.callbacks.logging.EpochTimer",
     "skorch.callbacks.logging.PrintLog",
     "skorch.callbacks.scoring.EpochScoring",

@@ -19,7 +19,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import mmsk
 from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.compose import ModalityUnion
-from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder, TorchEncoder, VideoFeatures
+from mmsk.extract import (
+    AudioFeatures,
+    ImageFeatures,
+    SentenceEmbedder,
+    TfidfFeatures,
+    TorchEncoder,
+    VideoFeatures,
+)
 from mmsk.fusion import (
     ContrastiveDualEncoder,
     CoTrainingClassifier,
@@ -105,6 +112,7 @@ SETTINGS = {
     # TfidfVectorizer) they skip it by its tags; tests/extract/test_text.py covers its
     # contract (clone, pickle, params, set_output, errors) instead.
     "SentenceEmbedder": lambda: SentenceEmbedder(),
+    "TfidfFeatures": lambda: TfidfFeatures(),
     "TorchEncoder": lambda: TorchEncoder(RowStats(), reader="array"),
     "VideoFeatures": lambda: VideoFeatures(
         ImageFeatures(features=("pixels",), size=(2, 2)), n_frames=3, stats=("mean", "max")
@@ -192,6 +200,7 @@ EXPECTED_FAILED = {
 # contract is tested instead.
 UNCHECKED_BY_TAGS = {
     "SentenceEmbedder": "takes text, not numeric arrays (two_d_array=False); see tests/extract/test_text.py",
+    "TfidfFeatures": "takes text, not numeric arrays (two_d_array=False); see tests/extract/test_text.py",
 }
 
 

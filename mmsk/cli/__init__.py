@@ -1,7 +1,11 @@
 """The ``mmsk`` command: thin, it parses, calls the library and prints."""
 
 import argparse
+import os
 import sys
+
+from ..auto._detect import MODALITIES
+from ..auto._fit import UnreadableFilesError
 
 
 def main(argv=None):
@@ -11,7 +15,58 @@ def main(argv=None):
     demo = sub.add_parser("demo", help="Image-only vs audio-only vs fused on AV-digits.")
     demo.add_argument("--data-home", default=None, help="Folder holding fsdd/ (default: bundled).")
     demo.add_argument("--splits", type=int, default=3, help="Speaker-grouped folds (default 3).")
+    fit = sub.add_parser(
+        "fit",
+        help="Extract features, search fusion strategies, save the best model and a report.",
+        description="TABLE is a CSV or Parquet file; file paths in it are relative to its folder. "
+        "Columns not named with --text/--image/--audio/--video/--numeric/--categorical are "
+        "detected (by extension and dtype) when none is named.",
+    )
+    fit.add_argument("table")
+    fit.add_argument("--target", required=True, help="Column to predict.")
+    for kind in MODALITIES:
+        fit.add_argument(f"--{kind}", nargs="+", default=[], metavar="COL", help=f"{kind} column(s).")
+    fit.add_argument("--groups", default=None, metavar="COL", help="Folds keep each group whole.")
+    fit.add_argument(
+        "--strategies",
+        nargs="+",
+        default=None,
+        help="Among early, late, stacking, mkl, cca, deep (default: all that apply).",
+    )
+    fit.add_argument("--cv", type=int, default=5, help="Cross-validation folds (default 5).")
+    fit.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
+    fit.add_argument("--text-features", choices=("auto", "tfidf", "sentence"), default="auto")
+    fit.add_argument(
+        "--on-error",
+        choices=("raise", "nan"),
+        default="raise",
+        help="Unreadable files: stop with their list (raise) or treat them as missing (nan).",
+    )
+    fit.add_argument("--epochs", type=int, default=60, help="Epochs of the deep fusion nets.")
+    fit.add_argument("--n-jobs", type=int, default=None, help="Parallel candidates in the search.")
+    fit.add_argument("--no-progress", action="store_true", help="No progress bars.")
+    fit.add_argument("--random-state", type=int, default=0)
+    fit.add_argument("--out", required=True, help="Output folder.")
+    predict = sub.add_parser("predict", help="Predict the rows of a table with a model saved by mmsk fit.")
+    predict.add_argument("model", help="The model file, or the output folder of mmsk fit.")
+    predict.add_argument("table")
+    predict.add_argument("--out", required=True, help="CSV of predictions to write.")
+    predict.add_argument("--no-proba", action="store_true", help="Leave out class probabilities.")
+    report = sub.add_parser("report", help="Rebuild report.html of a mmsk fit output folder.")
+    report.add_argument("dir")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except UnreadableFilesError as exc:
+        print(f"mmsk {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"mmsk {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _run(args):
 
     if args.command == "demo":
         from .._demo import run_demo
@@ -22,6 +77,41 @@ def main(argv=None):
         verdict = "beats or matches" if fused >= best_single else "is BELOW"
         print(f"Fused {verdict} the better single modality ({fused:.3f} vs {best_single:.3f}).")
         return 0 if fused >= best_single else 1
+    if args.command == "fit":
+        from ..auto import fit_table
+
+        named = {col: kind for kind in MODALITIES for col in getattr(args, kind)}
+        fit_table(
+            args.table,
+            args.target,
+            args.out,
+            modalities=named or None,
+            groups=args.groups,
+            strategies=args.strategies,
+            cv=args.cv,
+            task=args.task,
+            text_features=args.text_features,
+            on_error=args.on_error,
+            max_epochs=args.epochs,
+            n_jobs=args.n_jobs,
+            progress=not args.no_progress,
+            random_state=args.random_state,
+        )
+        return 0
+    if args.command == "predict":
+        from ..auto import predict_table
+
+        predictions = predict_table(args.model, args.table, proba=not args.no_proba)
+        tmp = f"{args.out}.tmp"
+        predictions.to_csv(tmp, index_label="row")
+        os.replace(tmp, args.out)
+        print(f"{len(predictions)} predictions written to {args.out}")
+        return 0
+    if args.command == "report":
+        from ..report import write_report
+
+        print(f"Report written to {write_report(args.dir)}")
+        return 0
     return 2
 
 

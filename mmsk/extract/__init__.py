@@ -3,7 +3,7 @@
 from ._audio import AudioFeatures
 from ._base import ExtractionError, ExtractionWarning
 from ._image import ImageFeatures
-from ._text import SentenceEmbedder
+from ._text import SentenceEmbedder, TfidfFeatures
 from ._torch import ImageToTensor, PadCrop, TorchEncoder
 from ._video import VideoFeatures
 
@@ -15,6 +15,7 @@ __all__ = [
     "ImageToTensor",
     "PadCrop",
     "SentenceEmbedder",
+    "TfidfFeatures",
     "TorchEncoder",
     "VideoFeatures",
 ]

@@ -21,6 +21,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._views import _row_label
 from ..utils._compat import StrOptions, check_is_fitted, validate_data
 from ._cache import FeatureCache, item_key
 
@@ -263,7 +264,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         nan = np.isnan(X)
         partial = np.flatnonzero(nan.any(axis=1) & ~nan.all(axis=1))
         if partial.size:
-            row = labels[partial[0]] if labels is not None else partial[0]
+            row = _row_label(labels, partial[0])
             raise ValueError(
                 f"{type(self).__name__}: row {row!r} has NaN in some of its values; a missing "
                 f"{self._kind} must be all NaN ({partial.size} row(s) affected)."
@@ -281,6 +282,13 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _extract(self, items, column, labels):
         items = self._item_list(items)
+        return self._assemble(self._compute(items), items, column, labels)
+
+    def _compute(self, items):
+        """Per item: its feature vector, the exception it raised, or None when missing.
+
+        Reads the cache first and stores what it computes, chunk by chunk.
+        """
         results = [None] * len(items)
         todo = [i for i, item in enumerate(items) if not self._is_missing(item)]
         cache, keys = None, {}
@@ -336,7 +344,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             cache.put(new)
         if bar is not None:
             bar.close()
-        return self._assemble(results, items, column, labels)
+        return results
 
     def _map_items(self, items, method, column, labels):
         """Run ``method`` on every decoded item (for fit-time work such as a codebook).
@@ -361,7 +369,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _item_error(self, exc, i, items, column, labels):
         """The ExtractionError for item ``i``, naming its row, column and file."""
-        row = labels[i] if labels is not None else i
+        row = _row_label(labels, i)
         col = f"column {column!r}" if column is not None else "the input"
         return ExtractionError(
             f"{type(self).__name__} could not read row {row!r} of {col}, "
@@ -434,6 +442,48 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         items, column, labels = self._as_items(X, reset=False)
         return self._extract(items, column, labels)
+
+    def failures(self, X):
+        """The items of X that cannot be read or featurised, one row each.
+
+        Runs the extraction (through the cache, when there is one, so a later
+        ``transform`` of the same items reads their features back) and lists
+        every failure, where ``transform`` with ``on_error="raise"`` stops at
+        the first one. Missing items (None, NaN, empty) are not failures.
+
+        Parameters
+        ----------
+        X : column of items, or numeric array of shape (n_samples, n_values)
+
+        Returns
+        -------
+        failures : DataFrame
+            Columns ``row`` (the row label, or position), ``item`` (the path,
+            or a description of an in-memory item) and ``error``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mmsk.extract import ImageFeatures
+        >>> column = pd.Series(["no/such/image.png"], name="photo")
+        >>> ImageFeatures().fit(column).failures(column)[["row", "item"]].values.tolist()
+        [[0, 'no/such/image.png']]
+        """
+        check_is_fitted(self, "feature_names_out_")
+        items, _, labels = self._as_items(X, reset=False)
+        items = self._item_list(items)
+        rows = [
+            {
+                "row": _row_label(labels, i),
+                "item": os.fspath(items[i])
+                if isinstance(items[i], (str, os.PathLike))
+                else describe_item(items[i]),
+                "error": f"{type(res).__name__}: {res}",
+            }
+            for i, res in enumerate(self._compute(items))
+            if isinstance(res, Exception)
+        ]
+        return pd.DataFrame(rows, columns=["row", "item", "error"])
 
     def get_feature_names_out(self, input_features=None):
         """Names of the extracted features, e.g. ``mfcc_3_mean``.

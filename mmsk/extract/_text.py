@@ -1,7 +1,7 @@
-"""Sentence embeddings from a local sentence-transformers model (no network)."""
+"""Text columns: sentence embeddings from a local model (no network), and TF-IDF with LSA."""
 
 import os
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -97,6 +97,7 @@ class SentenceEmbedder(BaseExtractor):
 
     See Also
     --------
+    TfidfFeatures : TF-IDF and latent semantic analysis, no model needed.
     sklearn.feature_extraction.text.TfidfVectorizer : bag of words and n-grams;
         use it in :func:`mmsk.make_modality_union` as it is.
 
@@ -207,3 +208,169 @@ class SentenceEmbedder(BaseExtractor):
 
 
 SentenceEmbedder.__doc__ = SentenceEmbedder.__doc__ % EXTRACTOR_DOCS
+
+
+class TfidfFeatures(BaseExtractor):
+    """A column of texts to TF-IDF, reduced by truncated SVD (latent semantic analysis).
+
+    scikit-learn's :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
+    and :class:`~sklearn.decomposition.TruncatedSVD` do the work; this
+    extractor gives them what a column of a multimodal table needs: a
+    missing text (None, NaN, an empty or blank string) is a missing modality
+    (an all-NaN row) instead of an error, the output is dense with names,
+    so it runs inside :func:`mmsk.make_modality_union` with pandas output
+    (the vectorizer alone has no ``set_output``), and the SVD never asks for
+    more components than the vocabulary allows.
+
+    Parameters
+    ----------
+    n_components : int or None, default=100
+        Dimensions kept by the SVD, at most the vocabulary size minus one
+        and the rank of the TF-IDF matrix (directions of zero variance are
+        dropped); None keeps the TF-IDF columns themselves (one per term).
+    min_df, max_df, max_features, ngram_range, stop_words, lowercase, sublinear_tf
+        As in :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
+        (``sublinear_tf`` defaults to True here).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomised SVD.
+    %(extractor_params)s
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer
+        Fitted on the texts present.
+    svd_ : TruncatedSVD or None
+        Fitted on their TF-IDF; None when the TF-IDF columns are the output.
+    feature_names_out_ : ndarray of str
+        ``lsa_0``, ``lsa_1``, ... or, without SVD, ``tfidf_<term>``.
+    %(extractor_attributes)s
+
+    See Also
+    --------
+    SentenceEmbedder : pretrained sentence embeddings (offline MiniLM).
+
+    Examples
+    --------
+    >>> from mmsk.extract import TfidfFeatures
+    >>> texts = ["a dog runs", "the dog barks", "stock prices fell", "prices rose", None]
+    >>> lsa = TfidfFeatures(n_components=2, random_state=0).fit(texts)
+    >>> lsa.transform(texts).shape
+    (5, 2)
+    >>> lsa.get_feature_names_out().tolist()
+    ['lsa_0', 'lsa_1']
+    """
+
+    _kind = "text"
+    _batched = True
+    _content_keys = True
+
+    _parameter_constraints = {
+        **BaseExtractor._parameter_constraints,
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "min_df": [Interval(Real, 0, None, closed="left")],
+        "max_df": [Interval(Real, 0, None, closed="right")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "ngram_range": [tuple],
+        "stop_words": [str, list, None],
+        "lowercase": ["boolean"],
+        "sublinear_tf": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_components=100,
+        min_df=1,
+        max_df=1.0,
+        max_features=None,
+        ngram_range=(1, 1),
+        stop_words=None,
+        lowercase=True,
+        sublinear_tf=True,
+        random_state=None,
+        on_error="raise",
+        n_jobs=None,
+        progress=False,
+        cache=None,
+    ):
+        self.n_components = n_components
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.ngram_range = ngram_range
+        self.stop_words = stop_words
+        self.lowercase = lowercase
+        self.sublinear_tf = sublinear_tf
+        self.random_state = random_state
+        self.on_error = on_error
+        self.n_jobs = n_jobs
+        self.progress = progress
+        self.cache = cache
+
+    def _fit_items(self, items, column, labels):
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts = [t for t in self._map_items(items, "_identity", column, labels) if t is not None]
+        if not texts:
+            where = f"column {column!r}" if column is not None else "the input"
+            raise ValueError(f"TfidfFeatures: {where} has no text to fit on (every row is missing).")
+        self.vectorizer_ = TfidfVectorizer(
+            min_df=self.min_df,
+            max_df=self.max_df,
+            max_features=self.max_features,
+            ngram_range=tuple(self.ngram_range),
+            stop_words=self.stop_words,
+            lowercase=self.lowercase,
+            sublinear_tf=self.sublinear_tf,
+        )
+        tfidf = self.vectorizer_.fit_transform(texts)
+        k = None if self.n_components is None else min(self.n_components, tfidf.shape[1] - 1, len(texts))
+        self.svd_ = None
+        if k is not None and k >= 1:
+            svd = TruncatedSVD(n_components=k, random_state=self.random_state).fit(tfidf)
+            # Directions beyond the matrix's rank have (numerically) zero variance: a
+            # scaler after them would blow rounding noise up. Keep the rank only.
+            rank = max(1, int(np.sum(svd.singular_values_ > 1e-8 * svd.singular_values_[0])))
+            if rank < k:
+                svd = TruncatedSVD(n_components=rank, random_state=self.random_state).fit(tfidf)
+            self.svd_ = svd
+
+    def _identity(self, text):
+        return text
+
+    def _fitted_state_for_cache(self):
+        if not hasattr(self, "vectorizer_"):
+            return None
+        svd = None if self.svd_ is None else self.svd_.components_
+        return (sorted(self.vectorizer_.vocabulary_.items()), self.vectorizer_.idf_, svd)
+
+    def _names(self):
+        if self.svd_ is not None:
+            return [f"lsa_{j}" for j in range(self.svd_.n_components)]
+        return [f"tfidf_{t}" for t in self.vectorizer_.get_feature_names_out()]
+
+    def _is_missing(self, item):
+        return super()._is_missing(item) or (isinstance(item, str) and not item.strip())
+
+    def _load(self, item):
+        if isinstance(item, np.str_):
+            item = str(item)
+        if not isinstance(item, str):
+            raise TypeError(f"expected text (str); got {type(item).__name__} {item!r}"[:200])
+        return item
+
+    def _features_batch(self, texts):
+        tfidf = self.vectorizer_.transform(list(texts))
+        out = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
+        return list(np.asarray(out, dtype=np.float64))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+TfidfFeatures.__doc__ = TfidfFeatures.__doc__ % EXTRACTOR_DOCS

@@ -7,6 +7,15 @@ from sklearn.model_selection import cross_validate
 from .._views import resolve_views
 
 
+def ablation_settings(views):
+    """(label, views used) for all views, each view alone, and (from three views) each left out."""
+    settings = [("all views", list(views))]
+    settings += [(f"only {v}", [v]) for v in views]
+    if len(views) > 2:
+        settings += [(f"without {v}", [w for w in views if w != v]) for v in views]
+    return settings
+
+
 def modality_ablation(estimator, X, y=None, *, views=None, cv=5, scoring=None, groups=None, n_jobs=None):
     """How much each modality contributes: refit and score with each view alone and each view dropped.
 
@@ -52,13 +61,8 @@ def modality_ablation(estimator, X, y=None, *, views=None, cv=5, scoring=None, g
     names = np.asarray(X.columns, dtype=object) if hasattr(X, "columns") else None
     n_features = X.shape[1]
     view_indices = resolve_views(views, n_features=n_features, feature_names=names, X=X, min_views=2)
-    all_views = list(view_indices)
-    settings = [("all views", all_views)]
-    settings += [(f"only {v}", [v]) for v in all_views]
-    if len(all_views) > 2:
-        settings += [(f"without {v}", [w for w in all_views if w != v]) for v in all_views]
     rows = []
-    for label, used in settings:
+    for label, used in ablation_settings(list(view_indices)):
         cols = np.sort(np.unique(np.concatenate([view_indices[v] for v in used])))
         X_sub = X.iloc[:, cols] if hasattr(X, "iloc") else np.asarray(X)[:, cols]
         scores = cross_validate(

@@ -39,8 +39,9 @@ def fusion_leaderboard(search, *, strategy_param=None):
     leaderboard : DataFrame
         Columns ``strategy``, ``params`` (the other parameters, without the
         strategy step's prefix), ``mean_score``, ``std_score``,
-        ``mean_fit_time`` (seconds) and ``rank``; with several scorers, the
-        refit scorer's.
+        ``mean_fit_time`` (seconds), ``rank`` (with several scorers, the
+        refit scorer's) and ``candidate`` (the candidate's position in the
+        search's ``cv_results_``).
 
     Examples
     --------
@@ -58,7 +59,7 @@ def fusion_leaderboard(search, *, strategy_param=None):
     >>> search = GridSearchCV(Pipeline([("model", EarlyFusionClassifier())]), grid, cv=3).fit(X, y)
     >>> board = fusion_leaderboard(search)
     >>> list(board.columns)
-    ['strategy', 'params', 'mean_score', 'std_score', 'mean_fit_time', 'rank']
+    ['strategy', 'params', 'mean_score', 'std_score', 'mean_fit_time', 'rank', 'candidate']
     >>> sorted(set(board["strategy"]))
     ['EarlyFusionClassifier', 'LateFusionClassifier']
     """
@@ -105,6 +106,7 @@ def fusion_leaderboard(search, *, strategy_param=None):
                 "std_score": float(results[f"std_test_{suffix}"][j]),
                 "mean_fit_time": float(results["mean_fit_time"][j]),
                 "rank": int(results[f"rank_test_{suffix}"][j]),
+                "candidate": j,
             }
         )
     board = pd.DataFrame(rows).sort_values(["rank", "mean_fit_time"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,32 @@
+"""From a table of files, text and numbers to a fitted multimodal model: what ``mmsk fit`` runs.
+
+:func:`detect_modalities` reads each column's modality from its dtype and
+values; :func:`make_feature_union` builds the feature stage;
+:func:`strategy_grid` the search over fusion strategies; :func:`fit_table`
+runs it all and writes a model, a leaderboard and a report;
+:func:`predict_table` applies a saved model to new rows.
+"""
+
+from ._detect import detect_modalities, prepare_table, view_names
+from ._fit import (
+    UnreadableFilesError,
+    fit_table,
+    load_model,
+    make_feature_union,
+    predict_table,
+    read_table,
+    strategy_grid,
+)
+
+__all__ = [
+    "UnreadableFilesError",
+    "detect_modalities",
+    "fit_table",
+    "load_model",
+    "make_feature_union",
+    "predict_table",
+    "prepare_table",
+    "read_table",
+    "strategy_grid",
+    "view_names",
+]

@@ -1,0 +1,183 @@
+"""Which modality each column of a table holds, and the feature stage that reads them."""
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus"})
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".jp2"}
+)
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v"})
+#: Every modality :func:`detect_modalities` can return; ``None`` marks a skipped column.
+MODALITIES = ("audio", "image", "video", "text", "numeric", "categorical")
+FILE_MODALITIES = ("audio", "image", "video")
+_SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES, "video": VIDEO_SUFFIXES}
+#: Share of a column's values that must end in one modality's suffixes to call it a path column.
+_PATH_SHARE = 0.9
+_MAX_CATEGORIES = 50
+
+
+def _present(column):
+    """The non-missing values of a column (NaN, None and blank strings are missing)."""
+    values = column.dropna()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        values = values[values.astype(str).str.strip() != ""]
+    return values
+
+
+def _guess(column):
+    """(modality or None, why) for one column."""
+    values = _present(column)
+    if values.empty:
+        return None, "every value is missing"
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return "numeric", f"numeric dtype ({column.dtype})"
+    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column):
+        return None, "dates are not used; derive numeric columns from them"
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return "categorical", "categorical dtype"
+    text = values.astype(str)
+    suffixes = text.map(lambda v: os.path.splitext(v.strip())[1].lower())
+    for kind, known in _SUFFIXES.items():
+        share = suffixes.isin(known).mean()
+        if share >= _PATH_SHARE:
+            common = suffixes[suffixes.isin(known)].value_counts().index[0]
+            return kind, f"{share:.0%} of values are {kind} paths (e.g. {common})"
+    n_unique = text.nunique()
+    words = text.str.split().str.len().mean()
+    if n_unique == len(text) and words <= 1 and len(text) > _MAX_CATEGORIES:
+        return None, "an identifier (every value unique, one word each)"
+    if words >= 3 or (n_unique > _MAX_CATEGORIES and n_unique > 0.5 * len(text)):
+        return "text", f"free text ({words:.1f} words per value, {n_unique} distinct)"
+    return "categorical", f"{n_unique} distinct values"
+
+
+def detect_modalities(table, *, exclude=()):
+    """Guess the modality of every column of a table, from its dtype and values.
+
+    A column whose values (at least 90% of those present) end in an audio,
+    image or video file extension is that modality; other numeric or boolean
+    columns are ``"numeric"``; string columns are ``"text"`` when they read
+    as free text (three words or more per value on average, or mostly
+    distinct values) and ``"categorical"`` otherwise. Columns that are
+    entirely missing, dates, and identifiers (every value a distinct single
+    word) are skipped, with the reason.
+
+    Parameters
+    ----------
+    table : DataFrame
+    exclude : iterable of str, default=()
+        Columns not to consider (the target, a group column).
+
+    Returns
+    -------
+    detection : DataFrame
+        One row per considered column: ``column``, ``modality`` (one of
+        ``"audio"``, ``"image"``, ``"video"``, ``"text"``, ``"numeric"``,
+        ``"categorical"``, or None when skipped) and ``why``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mmsk.auto import detect_modalities
+    >>> table = pd.DataFrame({
+    ...     "clip": ["a.wav", "b.wav", "c.wav"],
+    ...     "photo": ["a.png", "b.jpg", None],
+    ...     "note": ["a loud bark outside", "quiet purring cat", "birds at dawn singing"],
+    ...     "age": [3, 5, 2],
+    ...     "label": ["dog", "cat", "bird"],
+    ... })
+    >>> detect_modalities(table, exclude=["label"])[["column", "modality"]].values.tolist()
+    [['clip', 'audio'], ['photo', 'image'], ['note', 'text'], ['age', 'numeric']]
+    """
+    exclude = set(exclude)
+    rows = []
+    for name in table.columns:
+        if name in exclude:
+            continue
+        kind, why = _guess(table[name])
+        rows.append({"column": name, "modality": kind, "why": why})
+    return pd.DataFrame(rows, columns=["column", "modality", "why"])
+
+
+def view_names(modalities):
+    """The views of a table: one per file or text column, one for all numeric, one for all categorical.
+
+    Parameters
+    ----------
+    modalities : mapping of str to str
+        Column to modality.
+
+    Returns
+    -------
+    views : dict of str to list of str
+        View name to its columns, in the order of ``modalities``. Names are
+        the column names made into identifiers (``"photo file"`` gives
+        ``photo_file``); the numeric and categorical views are ``numeric``
+        and ``categorical``.
+    """
+    views = {}
+    for column, kind in modalities.items():
+        if kind in ("numeric", "categorical"):
+            views.setdefault(kind, []).append(column)
+            continue
+        base = re.sub(r"_+", "_", re.sub(r"\W", "_", str(column))).strip("_") or "column"
+        name, k = base, 2
+        while name in views or name in ("numeric", "categorical"):
+            name, k = f"{base}_{k}", k + 1
+        views[name] = [column]
+    return views
+
+
+def prepare_table(table, modalities, *, base_dir=None):
+    """The table as the fitted model reads it: file paths made absolute, text cells as strings.
+
+    File paths that are relative are taken relative to ``base_dir`` (the
+    table's folder); missing text becomes the empty string (which
+    :class:`~mmsk.extract.SentenceEmbedder` reads as a missing modality and
+    TF-IDF as an empty document).
+
+    Parameters
+    ----------
+    table : DataFrame
+    modalities : mapping of str to str
+        Column to modality, as from :func:`detect_modalities`.
+    base_dir : str or path-like, default=None
+        Folder that relative paths start from; None: the working directory.
+
+    Returns
+    -------
+    table : DataFrame
+        A copy with only the columns in ``modalities``.
+
+    Raises
+    ------
+    KeyError
+        When a column of ``modalities`` is not in the table.
+    """
+    absent = [c for c in modalities if c not in table.columns]
+    if absent:
+        raise KeyError(f"the table has no column(s) {absent}; it has {list(table.columns)}")
+    out = table[list(modalities)].copy()
+    for column, kind in modalities.items():
+        if kind in FILE_MODALITIES:
+            out[column] = out[column].map(lambda p: _absolute(p, base_dir)).astype(object)
+        elif kind == "text":
+            out[column] = out[column].map(lambda v: "" if _missing(v) else str(v)).astype(object)
+    return out
+
+
+def _missing(value):
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def _absolute(path, base_dir):
+    if _missing(path) or not str(path).strip():
+        return None
+    path = os.path.expanduser(str(path).strip())
+    if not os.path.isabs(path) and base_dir is not None:
+        path = os.path.join(os.fspath(base_dir), path)
+    return os.path.normpath(path)

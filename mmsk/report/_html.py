@@ -1,0 +1,226 @@
+"""One self-contained HTML page about a ``mmsk fit`` run: data, leaderboard, contributions, errors."""
+
+import base64
+import html
+import io
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; }
+th { background: #f4f4f4; } .note { color: #555; font-size: .9rem; }
+figure { margin: .5rem 0; } img { max-width: 100%; }
+.bad { color: #a00; }
+"""
+
+
+def _figure(fig, alt):
+    """A matplotlib figure as an embedded PNG ``<figure>``, and the figure closed."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+        f"<figcaption class=note>{html.escape(alt)}</figcaption></figure>"
+    )
+
+
+def _table(frame, **kwargs):
+    return frame.to_html(index=False, border=0, float_format=lambda v: f"{v:.4f}", **kwargs)
+
+
+def _read_csv(path):
+    return pd.read_csv(path) if path.exists() else None
+
+
+def _model_plots(model, plt):
+    """Figures for what the chosen model learned: kernel weights, canonical correlations."""
+    from ..plot import plot_canonical_correlations, plot_kernel_weights
+
+    final = model.steps[-1][1]
+    parts = []
+    if hasattr(final, "kernel_weights_"):
+        fig, ax = plt.subplots(figsize=(6, 0.4 * len(final.kernel_weights_) + 1.5))
+        plot_kernel_weights(final, ax=ax)
+        parts.append(
+            ("Kernel weights", _figure(fig, "Kernel weight of each view (multiple kernel learning)"))
+        )
+    steps = final.steps if hasattr(final, "steps") else []
+    for _, step in steps:
+        if hasattr(step, "canonical_correlations_"):
+            fig, ax = plt.subplots(figsize=(6, 3.5))
+            plot_canonical_correlations(step, ax=ax)
+            parts.append(
+                (
+                    "Canonical correlations",
+                    _figure(fig, "Canonical correlations of the views (training rows)"),
+                )
+            )
+    return parts
+
+
+def write_report(run_dir, *, path=None):
+    """Write the HTML report of a ``mmsk fit`` output folder (what ``mmsk report`` runs).
+
+    One self-contained page, plots embedded as PNG: the data summary (rows,
+    each modality's missing values, every unreadable file), the
+    leaderboard of fusion strategies with a plot, each modality's
+    contribution (an ablation), the cross-validated confusion matrix (or,
+    for regression, predicted against true values), and what the chosen
+    model learned where it has it: kernel weights, canonical correlations,
+    attention or gate weights per modality.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        Folder written by :func:`mmsk.auto.fit_table`.
+    path : str or path-like, default=None
+        Where to write; default ``<run_dir>/report.html``.
+
+    Returns
+    -------
+    path : Path
+        The report, written atomically (a temporary file, then renamed).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay, PredictionErrorDisplay, classification_report
+
+    from ..auto._fit import (
+        ABLATION_FILE,
+        LEADERBOARD_FILE,
+        PREDICTIONS_FILE,
+        REPORT_FILE,
+        SUMMARY_FILE,
+        WEIGHTS_FILE,
+        load_model,
+    )
+    from ..plot import plot_leaderboard, plot_modality_ablation
+
+    run_dir = Path(run_dir)
+    summary_path = run_dir / SUMMARY_FILE
+    if not summary_path.exists():
+        raise FileNotFoundError(f"{str(run_dir)!r} is not a mmsk fit output folder: no {SUMMARY_FILE}")
+    summary = json.loads(summary_path.read_text())
+    board = pd.read_csv(run_dir / LEADERBOARD_FILE).fillna({"params": ""})
+    preds = pd.read_csv(run_dir / PREDICTIONS_FILE)
+    ablation = _read_csv(run_dir / ABLATION_FILE)
+    weights = _read_csv(run_dir / WEIGHTS_FILE)
+    model, _ = load_model(run_dir)
+    classify = summary["task"] == "classification"
+    metric = "accuracy" if classify else "R²"
+    e = html.escape
+    best = summary["best"]
+
+    parts = [
+        f"<h1>mmsk: predicting <code>{e(summary['target'])}</code></h1>",
+        f"<p>{e(summary['task'].capitalize())} on {summary['rows']} rows"
+        + (f" of <code>{e(str(summary['table']))}</code>" if summary.get("table") else "")
+        + f". Best strategy: <b>{e(best['strategy'])}</b> {e(str(best['params']))}, cross-validated "
+        f"{metric} <b>{best['mean_score']:.4f}</b> ({e(summary['cv'])}"
+        + (f", folds by <code>{e(summary['groups'])}</code>" if summary.get("groups") else "")
+        + ").</p>",
+        "<h2>Data</h2>",
+        f"<p>{summary['rows']} rows used"
+        + (
+            f"; {summary['rows_without_target']} without a target left out"
+            if summary["rows_without_target"]
+            else ""
+        )
+        + f"; {summary['n_features']} features extracted.</p>",
+        _table(pd.DataFrame(summary["detection"]).fillna("skipped")),
+        "<p class=note>Rows without a view: the view's values are missing or its file is unreadable; "
+        "the fusion models use the other views for those rows.</p>",
+        _table(pd.DataFrame(summary["views"])),
+    ]
+    unreadable = pd.DataFrame(summary["unreadable"], columns=["row", "column", "item", "error"])
+    if len(unreadable):
+        parts += [
+            f"<h3 class=bad>{len(unreadable)} unreadable file(s)</h3>",
+            f"<p class=note>Treated as missing (on_error={e(summary['on_error'])}).</p>",
+            _table(unreadable),
+        ]
+    else:
+        parts.append("<p>Every file was read.</p>")
+
+    parts += ["<h2>Fusion strategies</h2>", _table(board)]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(board) + 1.8))
+    plot_leaderboard(board, ax=ax)
+    ax.set_xlabel(f"cross-validated {metric}")
+    parts.append(_figure(fig, "Leaderboard: mean cross-validated score of each strategy"))
+
+    if ablation is not None and len(ablation):
+        parts += ["<h2>What each modality contributes</h2>", _table(ablation)]
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(ablation) + 1.8))
+        plot_modality_ablation(ablation, ax=ax)
+        parts.append(_figure(fig, "Modality ablation: the best strategy with each view alone and left out"))
+
+    parts.append("<h2>Errors (cross-validated predictions)</h2>")
+    if classify:
+        labels = sorted(pd.unique(preds[["y_true", "y_pred"]].to_numpy().ravel()), key=str)
+        size = min(12, 3 + 0.5 * len(labels))
+        fig, ax = plt.subplots(figsize=(size, size * 0.85))
+        ConfusionMatrixDisplay.from_predictions(
+            preds["y_true"].astype(str),
+            preds["y_pred"].astype(str),
+            labels=[str(v) for v in labels],
+            ax=ax,
+            colorbar=False,
+        )
+        parts.append(_figure(fig, "Confusion matrix of the best strategy's cross-validated predictions"))
+        text = classification_report(
+            preds["y_true"].astype(str), preds["y_pred"].astype(str), zero_division=0
+        )
+        parts.append(f"<pre>{e(text)}</pre>")
+    else:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+        for ax, kind in zip(axes, ("actual_vs_predicted", "residual_vs_predicted")):
+            PredictionErrorDisplay.from_predictions(
+                preds["y_true"], preds["y_pred"], kind=kind, ax=ax, random_state=0
+            )
+        parts.append(_figure(fig, "Cross-validated predictions against true values, and residuals"))
+
+    explained = _model_plots(model, plt)
+    if weights is not None:
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        weights.set_index("group").plot.bar(ax=ax)
+        ax.set_ylabel("mean modality weight")
+        ax.set_ylim(0, 1)
+        ax.legend(title="view")
+        explained.append(
+            ("Modality weights", _figure(fig, "Mean attention/gate weight of each view, per class"))
+        )
+    if explained:
+        parts.append("<h2>What the model learned</h2>")
+        for title, figure in explained:
+            parts += [f"<h3>{e(title)}</h3>", figure]
+
+    versions = ", ".join(f"{k} {v}" for k, v in summary.get("versions", {}).items())
+    seconds = summary.get("seconds", {})
+    parts.append(
+        f"<p class=note>Scores are cross-validated with the feature stage refit inside every fold "
+        f"(TF-IDF, scalers and codebooks never see the held-out rows). "
+        f"Seconds: {e(str(seconds))}. {e(versions)}.</p>"
+    )
+    page = (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>mmsk report: {e(summary['target'])}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>"
+    )
+    path = Path(path) if path is not None else run_dir / REPORT_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
