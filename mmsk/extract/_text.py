@@ -329,12 +329,14 @@ class TfidfFeatures(BaseExtractor):
         k = None if self.n_components is None else min(self.n_components, tfidf.shape[1] - 1, len(texts))
         self.svd_ = None
         if k is not None and k >= 1:
-            svd = TruncatedSVD(n_components=k, random_state=self.random_state).fit(tfidf)
+            with np.errstate(divide="ignore", invalid="ignore"):  # identical texts: 0 variance
+                svd = TruncatedSVD(n_components=k, random_state=self.random_state).fit(tfidf)
             # Directions beyond the matrix's rank have (numerically) zero variance: a
             # scaler after them would blow rounding noise up. Keep the rank only.
             rank = max(1, int(np.sum(svd.singular_values_ > 1e-8 * svd.singular_values_[0])))
             if rank < k:
-                svd = TruncatedSVD(n_components=rank, random_state=self.random_state).fit(tfidf)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    svd = TruncatedSVD(n_components=rank, random_state=self.random_state).fit(tfidf)
             self.svd_ = svd
 
     def _identity(self, text):
