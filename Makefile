@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv demo test test-all lint clean
+.PHONY: venv demo test test-all lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -n 2 --doctest-modules mmsk tests
 
+# The docs with every example run (minutes); the tests build them without running the examples.
+docs: $(STAMP)
+	MMSK_DOCS_RUN_EXAMPLES=True $(VENV)/bin/sphinx-build -W -b html docs docs/_build/html
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mmsk tests examples benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples docs/api.rst

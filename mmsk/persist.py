@@ -14,6 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
+__all__ = ["UntrustedTypesError", "load", "save"]
+
 # What mmsk's deep estimators hold besides mmsk's own classes (seen in their skops files).
 DEEP_MODEL_TYPES = (
     "builtins.print",

@@ -110,7 +110,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of columns of X seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str
         Column names of X, when X was a DataFrame with string column names.
 
     See Also
