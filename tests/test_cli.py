@@ -131,6 +131,17 @@ def test_predict_reproduces_the_saved_model(fitted, table_dir, tmp_path, capsys)
     assert "written" in capsys.readouterr().out
 
 
+def test_predict_reads_parquet_like_csv(fitted, table_dir, tmp_path):
+    root, _ = table_dir
+    parquet = root / "new.parquet"  # beside the CSV: relative paths start from the same folder
+    pd.read_csv(root / "new.csv").to_parquet(parquet)
+    assert main(["predict", str(fitted), str(parquet), "--out", str(tmp_path / "p.csv"), "--no-proba"]) == 0
+    assert main(["predict", str(fitted), str(root / "new.csv"), "--out", str(tmp_path / "c.csv")]) == 0
+    from_parquet, from_csv = pd.read_csv(tmp_path / "p.csv"), pd.read_csv(tmp_path / "c.csv")
+    assert list(from_parquet.columns) == ["row", "prediction"]
+    np.testing.assert_array_equal(from_parquet["prediction"], from_csv["prediction"])
+
+
 def test_report_command_rebuilds_the_page(fitted, tmp_path):
     page = fitted / "report.html"
     before = page.read_text()
