@@ -45,7 +45,31 @@ def _load_sentence_model(path, device):
         hf_logging.set_verbosity(verbosity)
 
 
-class SentenceEmbedder(BaseExtractor):
+class _TextExtractor(BaseExtractor):
+    """A column of texts: string items, blank text missing, content-keyed cache, text tags."""
+
+    _kind = "text"
+    _batched = True
+    _content_keys = True
+
+    def _is_missing(self, item):
+        return super()._is_missing(item) or (isinstance(item, str) and not item.strip())
+
+    def _load(self, item):
+        if isinstance(item, np.str_):
+            item = str(item)
+        if not isinstance(item, str):
+            raise TypeError(f"expected text (str); got {type(item).__name__} {item!r}"[:200])
+        return item
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+class SentenceEmbedder(_TextExtractor):
     """Sentence embeddings of a text column, from a local sentence-transformers model.
 
     By default the model is all-MiniLM-L6-v2 (384 dimensions) as packaged on
@@ -112,10 +136,6 @@ class SentenceEmbedder(BaseExtractor):
     True
     """
 
-    _kind = "text"
-    _batched = True
-    _content_keys = True
-
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
         "model": [str, os.PathLike, None],
@@ -176,16 +196,6 @@ class SentenceEmbedder(BaseExtractor):
         return [f"emb_{i}" for i in range(self.embedding_dim_)]
 
     # ------------------------------------------------------------------ work
-    def _is_missing(self, item):
-        return super()._is_missing(item) or (isinstance(item, str) and not item.strip())
-
-    def _load(self, item):
-        if isinstance(item, np.str_):
-            item = str(item)
-        if not isinstance(item, str):
-            raise TypeError(f"expected text (str); got {type(item).__name__} {item!r}"[:200])
-        return item
-
     def _batch_size(self):
         return self.batch_size
 
@@ -200,17 +210,11 @@ class SentenceEmbedder(BaseExtractor):
         )
         return list(np.asarray(emb, dtype=np.float64))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
-
 
 SentenceEmbedder.__doc__ = SentenceEmbedder.__doc__ % EXTRACTOR_DOCS
 
 
-class TfidfFeatures(BaseExtractor):
+class TfidfFeatures(_TextExtractor):
     """A column of texts to TF-IDF, reduced by truncated SVD (latent semantic analysis).
 
     scikit-learn's :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
@@ -259,10 +263,6 @@ class TfidfFeatures(BaseExtractor):
     >>> lsa.get_feature_names_out().tolist()
     ['lsa_0', 'lsa_1']
     """
-
-    _kind = "text"
-    _batched = True
-    _content_keys = True
 
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
@@ -353,26 +353,10 @@ class TfidfFeatures(BaseExtractor):
             return [f"lsa_{j}" for j in range(self.svd_.n_components)]
         return [f"tfidf_{t}" for t in self.vectorizer_.get_feature_names_out()]
 
-    def _is_missing(self, item):
-        return super()._is_missing(item) or (isinstance(item, str) and not item.strip())
-
-    def _load(self, item):
-        if isinstance(item, np.str_):
-            item = str(item)
-        if not isinstance(item, str):
-            raise TypeError(f"expected text (str); got {type(item).__name__} {item!r}"[:200])
-        return item
-
     def _features_batch(self, texts):
         tfidf = self.vectorizer_.transform(list(texts))
         out = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
         return list(np.asarray(out, dtype=np.float64))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
 
 TfidfFeatures.__doc__ = TfidfFeatures.__doc__ % EXTRACTOR_DOCS
