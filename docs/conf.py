@@ -50,6 +50,7 @@ API_MODULES = [
     "mmsk.persist",
     "mmsk.auto",
     "mmsk.report",
+    "mmsk.scale",
 ]
 
 
