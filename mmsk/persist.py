@@ -10,9 +10,9 @@ can run any code when loaded, so it is written and read only with
 then renamed, so an interrupted save never leaves a half-written model.
 """
 
-import os
-import tempfile
 from pathlib import Path
+
+from .utils._io import atomic_write as _atomic_write
 
 __all__ = ["UntrustedTypesError", "load", "save"]
 
@@ -43,20 +43,6 @@ DEEP_MODEL_TYPES = (
 
 class UntrustedTypesError(ValueError):
     """A model file holds types that loading it would build but nobody has trusted."""
-
-
-def _atomic_write(path, write):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save(estimator, path, *, unsafe=False):

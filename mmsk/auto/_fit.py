@@ -22,6 +22,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from ..extract import ExtractionWarning
+from ..utils._io import atomic_write
 from ._detect import FILE_MODALITIES, MODALITIES, detect_modalities, prepare_table, view_names
 
 CLASSIFICATION_STRATEGIES = ("early", "late", "stacking", "mkl", "cca", "deep")
@@ -359,15 +360,12 @@ def _missing_counts(table, features, modalities):
 
 
 def _write_json(path, data):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, default=str)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def _write_csv(path, frame, **kwargs):
-    tmp = Path(f"{path}.tmp")
-    frame.to_csv(tmp, **kwargs)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, **kwargs))
 
 
 def read_table(path):

@@ -4,10 +4,11 @@ import base64
 import html
 import io
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
+
+from ..utils._io import atomic_write
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -220,7 +221,4 @@ def write_report(run_dir, *, path=None):
         + "</body></html>"
     )
     path = Path(path) if path is not None else run_dir / REPORT_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import time
-import uuid
 from pathlib import Path
 
 import joblib
@@ -16,6 +15,8 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+
+from ..utils._io import atomic_write
 
 _FORMAT = "mmsk-feature-store"
 _VERSION = 1
@@ -133,26 +134,13 @@ def _write_part(transformer, rows, index, path, meta):
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), _META_KEY: json.dumps(info).encode()}
     )
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
     return meta["chunk"], time.perf_counter() - start
 
 
 def _atomic_json(path, data):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, indent=1)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 class FeatureStore:
