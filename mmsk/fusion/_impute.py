@@ -58,6 +58,16 @@ class ViewImputer(TransformerMixin, BaseEstimator):
     When a row misses several views, each missing view is predicted from the
     others with any other missing input view set to its training mean.
 
+    An imputed view carries no information its row's other views lack, so
+    what follows the imputer decides whether it helps. Measured on AV-digits
+    (``examples/fusion/plot_missing_modalities.py``, up to 75% of rows missing
+    audio or images, three draws each): a strong ridge penalty (``alpha``
+    chosen by cross-validation, 1000 there) followed by
+    :class:`LateFusionClassifier` stayed above the model of the always-present
+    modality in every draw, whereas an early-fusion model after the same
+    imputation fell below it in some. Choose ``alpha`` by cross-validation on
+    rows with the view missing as it will be at predict time.
+
     Examples
     --------
     >>> import numpy as np
