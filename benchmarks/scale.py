@@ -43,16 +43,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import machine, table, write_section  # noqa: E402
 
-AUDIO = dict(
-    sr=8000,
-    n_fft=256,
-    hop_length=80,
-    n_mels=40,
-    n_mfcc=13,
-    features=("mfcc", "delta"),
-    segments=5,
-    trim_db=20,
-)
+from mmsk._demo import _audio_features  # noqa: E402
+
+AUDIO = {**_audio_features().get_params(), "n_jobs": 1}  # the demo's speech set-up
 DATA = Path(os.environ.get("MMSK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
@@ -114,7 +107,7 @@ def extraction(n_audio, workers, scratch):
     record("AudioFeatures.transform, in memory", 1, seconds, out)
     for w in workers:
         if w > 1:
-            par = AudioFeatures(**AUDIO, n_jobs=w).fit(X.iloc[:2])
+            par = AudioFeatures(**{**AUDIO, "n_jobs": w}).fit(X.iloc[:2])
             par.transform(X.iloc[: 8 * w])  # start loky's workers
             seconds, out = timed(lambda: par.transform(X))
             record("AudioFeatures(n_jobs=W).transform (loky), in memory", w, seconds, out)

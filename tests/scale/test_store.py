@@ -15,19 +15,12 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 
+from mmsk._demo import _audio_features
 from mmsk.extract import AudioFeatures, ExtractionError
 from mmsk.scale import FeatureStore, StoreMismatchError, extract_to_store
 
-FSDD_SETTINGS = dict(
-    sr=8000,
-    n_fft=256,
-    hop_length=80,
-    n_mels=40,
-    n_mfcc=13,
-    features=("mfcc", "delta"),
-    segments=5,
-    trim_db=20,
-)
+# the speech set-up the demo uses (its n_jobs only changes how it runs)
+FSDD_SETTINGS = {**_audio_features().get_params(), "n_jobs": 1}
 
 
 class NoNames:
