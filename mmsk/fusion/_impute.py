@@ -61,12 +61,17 @@ class ViewImputer(TransformerMixin, BaseEstimator):
     An imputed view carries no information its row's other views lack, so
     what follows the imputer decides whether it helps. Measured on AV-digits
     (``examples/fusion/plot_missing_modalities.py``, up to 75% of rows missing
-    audio or images, three draws each): a strong ridge penalty (``alpha``
+    audio or images, five draws each): a strong ridge penalty (``alpha``
     chosen by cross-validation, 1000 there) followed by
-    :class:`LateFusionClassifier` stayed above the model of the always-present
-    modality in every draw, whereas an early-fusion model after the same
-    imputation fell below it in some. Choose ``alpha`` by cross-validation on
-    rows with the view missing as it will be at predict time.
+    :class:`LateFusionClassifier` with each view's classifier tuned on its own
+    (a ``{view: classifier}`` mapping) stayed at or above the model of the
+    always-present modality in every draw of that split, whereas an
+    early-fusion model after the same imputation fell up to 0.006 below it. On
+    two other speaker splits the imputation pipeline too fell below (by 0.003,
+    and by 0.026 with 75% of images imputed from audio); late fusion on the
+    views present, without imputing, never did. Choose ``alpha`` by
+    cross-validation on rows with the view missing as it will be at predict
+    time, and compare with late fusion on the views present.
 
     Examples
     --------

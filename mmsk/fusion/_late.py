@@ -77,10 +77,13 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimator : estimator object, default=None
-        Classifier cloned for every view. ``None`` means
-        ``LogisticRegression(max_iter=1000)``. Soft voting needs
-        ``predict_proba``.
+    estimator : estimator object or mapping of str to estimator, default=None
+        Classifier cloned for every view, or a mapping ``{view: classifier}``
+        giving each view its own (a view left out, or mapped to None, gets the
+        default). ``None`` means ``LogisticRegression(max_iter=1000)``. Soft
+        voting and stacking need ``predict_proba``. A mapping's classifiers are
+        set as a whole (``GridSearchCV`` can search over mappings, not inside
+        them).
     views : mapping of str to columns, default=None
         Which columns form each view; ``None`` infers them from
         ``<view>__<feature>`` column names. See :func:`mmsk.resolve_views`.
@@ -121,6 +124,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from mmsk.datasets import make_multimodal_classification
+    >>> from sklearn.linear_model import LogisticRegression
     >>> from mmsk.fusion import LateFusionClassifier
     >>> X, y = make_multimodal_classification(n_samples=200, random_state=0)
     >>> clf = LateFusionClassifier().fit(X, y)
@@ -140,10 +144,20 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     >>> hybrid = LateFusionClassifier(views={"audio+video": audio_video, "text": text}).fit(X3, y3)
     >>> sorted(hybrid.estimators_)
     ['audio+video', 'text']
+
+    Each view its own classifier, tuned on its own: a row that lacks view0
+    then gets exactly the prediction of view1's classifier alone.
+
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> per_view = LateFusionClassifier(
+    ...     {"view0": RandomForestClassifier(n_estimators=50, random_state=0), "view1": LogisticRegression(C=0.1)}
+    ... ).fit(X, y)
+    >>> type(per_view.estimators_["view0"]).__name__
+    'RandomForestClassifier'
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "predict"]), None],
+        "estimator": [HasMethods(["fit", "predict"]), Mapping, None],
         "views": [Mapping, None],
         "voting": [StrOptions({"soft", "hard", "stacking"})],
         "weights": [Mapping, "array-like", None],
@@ -164,10 +178,28 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     def _final_estimator(self):
         return LogisticRegression(max_iter=1000) if self.final_estimator is None else self.final_estimator
 
-    def _base_estimator(self):
-        if self.estimator is None:
+    def _base_estimator(self, view):
+        """The unfitted classifier of ``view``: its entry in a mapping, else the shared one."""
+        estimator = self.estimator
+        if isinstance(estimator, Mapping):
+            estimator = estimator.get(view)
+        if estimator is None:
             return LogisticRegression(max_iter=1000)
-        return self.estimator
+        return estimator
+
+    def _check_estimator_mapping(self):
+        if not isinstance(self.estimator, Mapping):
+            return
+        views = list(self.view_indices_)
+        unknown = sorted(set(self.estimator) - set(views))
+        if unknown:
+            raise ValueError(f"estimator names unknown view(s) {unknown}; the views are {views}.")
+        for view, est in self.estimator.items():
+            if est is not None and not (hasattr(est, "fit") and hasattr(est, "predict")):
+                raise TypeError(
+                    f"estimator[{view!r}] must be a classifier with fit and predict (or None for the "
+                    f"default LogisticRegression); got {type(est).__name__}."
+                )
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -193,12 +225,15 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"The target has 1 class ({self.classes_[0]!r}); a classifier needs at least two."
             )
-        base = self._base_estimator()
-        if self.voting in ("soft", "stacking") and not hasattr(base, "predict_proba"):
-            raise ValueError(
-                f"voting={self.voting!r} needs per-view probabilities, but {type(base).__name__} has no "
-                f"predict_proba. Use voting='hard' or a probabilistic classifier."
-            )
+        self._check_estimator_mapping()
+        for view in self.view_indices_:
+            base = self._base_estimator(view)
+            if self.voting in ("soft", "stacking") and not hasattr(base, "predict_proba"):
+                raise ValueError(
+                    f"voting={self.voting!r} needs per-view probabilities, but the classifier of view "
+                    f"{view!r}, {type(base).__name__}, has no predict_proba. Use voting='hard' or a "
+                    f"probabilistic classifier."
+                )
         self.weights_ = _resolve_view_weights(self.weights, self.view_indices_)
         self.estimators_ = {}
         for view, idx in self.view_indices_.items():
@@ -214,7 +249,8 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
                     f"View {view!r} is present only in rows of class {y_view[0]!r}; its "
                     f"classifier needs at least two classes."
                 )
-            self.estimators_[view] = clone(base).fit(_rows_cols(X, present, idx), y_view)
+            view_estimator = clone(self._base_estimator(view))
+            self.estimators_[view] = view_estimator.fit(_rows_cols(X, present, idx), y_view)
         if self.voting == "stacking":
             self.final_estimator_ = clone(self._final_estimator()).fit(self._out_of_fold(X, y, masks), y)
         return self
@@ -241,7 +277,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
             y_view = y[present]
             cv = check_cv(self.cv, y_view, classifier=True)
             P = cross_val_predict(
-                clone(self._base_estimator()),
+                clone(self._base_estimator(view)),
                 _rows_cols(X, present, idx),
                 y_view,
                 cv=cv,

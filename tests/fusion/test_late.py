@@ -193,3 +193,41 @@ def test_stacking_with_views_missing_at_fit_and_predict():
     pred = clf.predict(X_missing.iloc[400:])
     assert (pred[has_signal] == y[400:][has_signal]).mean() > 0.85
     assert set(pred) <= set(clf.classes_)
+
+
+def test_per_view_estimators_mapping():
+    X, y = make_multimodal_classification(n_samples=200, random_state=0)
+    dummy_view0 = {"view0": DummyClassifier(strategy="prior")}
+    clf = LateFusionClassifier(dummy_view0).fit(X, y)
+    assert isinstance(clf.estimators_["view0"], DummyClassifier)
+    assert isinstance(clf.estimators_["view1"], LogisticRegression)  # a view left out gets the default
+    assert dummy_view0["view0"] is not clf.estimators_["view0"]  # cloned, the parameter is untouched
+    # each view's classifier is exactly the one it would be on its own columns
+    alone = LogisticRegression(C=0.01, max_iter=1000).fit(X.filter(like="view1__"), y)
+    clf = LateFusionClassifier({"view1": LogisticRegression(C=0.01, max_iter=1000)}).fit(X, y)
+    np.testing.assert_allclose(clf.estimators_["view1"].coef_, alone.coef_)
+    X_no_view0 = X.copy()
+    X_no_view0.loc[:, X.columns.str.startswith("view0")] = np.nan
+    np.testing.assert_array_equal(clf.predict(X_no_view0), alone.predict(X.filter(like="view1__")))
+    # stacking's out-of-fold probabilities come from each view's own classifier
+    stacked = LateFusionClassifier(dummy_view0, voting="stacking", cv=3).fit(X, y)
+    assert isinstance(stacked.estimators_["view0"], DummyClassifier)
+    # clone and GridSearchCV over whole mappings
+    search = GridSearchCV(
+        LateFusionClassifier(),
+        {"estimator": [dummy_view0, {"view0": LogisticRegression(max_iter=1000)}]},
+        cv=3,
+    ).fit(X, y)
+    assert search.best_params_["estimator"]["view0"].__class__ is LogisticRegression
+    assert clone(clf).estimator["view1"].C == 0.01
+
+
+def test_per_view_estimators_mapping_errors():
+    X, y = make_multimodal_classification(n_samples=60, random_state=0)
+    with pytest.raises(ValueError, match=r"unknown view\(s\) \['nope'\]"):
+        LateFusionClassifier({"nope": LogisticRegression()}).fit(X, y)
+    with pytest.raises(TypeError, match=r"estimator\['view0'\] must be a classifier"):
+        LateFusionClassifier({"view0": "svm"}).fit(X, y)
+    with pytest.raises(ValueError, match="view 'view1', LinearSVC, has no predict_proba"):
+        LateFusionClassifier({"view1": LinearSVC()}).fit(X, y)
+    assert LateFusionClassifier({"view1": LinearSVC()}, voting="hard").fit(X, y).score(X, y) > 0.8
