@@ -149,9 +149,8 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     then gets exactly the prediction of view1's classifier alone.
 
     >>> from sklearn.ensemble import RandomForestClassifier
-    >>> per_view = LateFusionClassifier(
-    ...     {"view0": RandomForestClassifier(n_estimators=50, random_state=0), "view1": LogisticRegression(C=0.1)}
-    ... ).fit(X, y)
+    >>> forest = RandomForestClassifier(n_estimators=50, random_state=0)
+    >>> per_view = LateFusionClassifier({"view0": forest, "view1": LogisticRegression(C=0.1)}).fit(X, y)
     >>> type(per_view.estimators_["view0"]).__name__
     'RandomForestClassifier'
     """
