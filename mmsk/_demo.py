@@ -15,19 +15,8 @@ from .fusion import LateFusionClassifier
 
 
 def _audio_features():
-    # FSDD is 8 kHz speech: 32 ms windows with a 10 ms hop, 13 MFCC and their deltas,
-    # silence trimmed, pooled over 5 time segments (the order of sounds tells words apart).
-    return AudioFeatures(
-        sr=8000,
-        n_fft=256,
-        hop_length=80,
-        n_mels=40,
-        n_mfcc=13,
-        features=("mfcc", "delta"),
-        segments=5,
-        trim_db=20,
-        n_jobs=2,
-    )
+    # FSDD is 8 kHz speech
+    return AudioFeatures.for_speech(sr=8000, n_jobs=2)
 
 
 def _image_features():

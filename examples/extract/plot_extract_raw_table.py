@@ -39,17 +39,9 @@ print(table.head(3))
 # %%
 # One extractor per column; the text goes through scikit-learn's own TF-IDF.
 cache = tempfile.mkdtemp(prefix="mmsk-cache-")
-speech = AudioFeatures(
-    sr=8000,
-    n_fft=256,
-    hop_length=80,
-    n_mels=40,
-    n_mfcc=13,
-    features=("mfcc", "delta"),
-    trim_db=20,
-    n_jobs=2,
-    cache=cache,
-)
+# FSDD is 8 kHz speech: the speech preset (32 ms windows, 10 ms hop, 13 MFCC and their
+# deltas, silence trimmed); the search below chooses its number of time segments.
+speech = AudioFeatures.for_speech(sr=8000, n_jobs=2, cache=cache)
 union = make_modality_union(
     audio=("audio", speech),
     image=("image", ImageFeatures(features=("hog",), size=(16, 16), hog_cell=4, cache=cache)),
@@ -84,17 +76,7 @@ axes[0].legend()
 
 # %%
 # The fixed-size log-mel output, for deep models: the mean spectrogram of each digit.
-frames = AudioFeatures(
-    sr=8000,
-    n_fft=256,
-    hop_length=80,
-    n_mels=40,
-    output="mel_frames",
-    n_frames=60,
-    trim_db=20,
-    n_jobs=2,
-    cache=cache,
-)
+frames = AudioFeatures.for_speech(sr=8000, output="mel_frames", n_frames=60, n_jobs=2, cache=cache)
 mel = frames.fit_transform(table["audio"]).reshape(len(table), 40, 60)
 axes[1].imshow(
     np.hstack([mel[av.target == d].mean(axis=0) for d in range(10)]),

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -283,3 +284,16 @@ def test_bovw_fit_names_the_unreadable_training_image(bad_files):
     with pytest.warns(ExtractionWarning, match="1 of 2"):
         out = ImageFeatures(features=("bovw",), n_words=4, on_error="nan").fit_transform(X)
     assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
+
+
+def test_speech_preset_sets_windows_from_the_sample_rate_and_takes_overrides():
+    at_8k = AudioFeatures.for_speech(sr=8000)
+    assert (at_8k.n_fft, at_8k.hop_length) == (256, 80)  # 32 ms, 10 ms
+    at_16k = AudioFeatures.for_speech()
+    assert (at_16k.sr, at_16k.n_fft, at_16k.hop_length) == (16000, 512, 160)
+    assert at_16k.get_params()["features"] == ("mfcc", "delta")
+    tuned = AudioFeatures.for_speech(sr=8000, segments=3, n_jobs=2)
+    assert (tuned.segments, tuned.n_jobs, tuned.trim_db) == (3, 2, 20)
+    assert clone(tuned).get_params() == tuned.get_params()
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        AudioFeatures.for_speech(n_fttt=3)

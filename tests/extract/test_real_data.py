@@ -18,21 +18,8 @@ from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder
 
 
 def speech_features(**kw):
-    """The speech set-up of the acceptance figure: 32 ms windows, 10 ms hop, 13 MFCC + deltas,
-    silence trimmed, pooled over 5 time segments."""
-    params = dict(
-        sr=8000,
-        n_fft=256,
-        hop_length=80,
-        n_mels=40,
-        n_mfcc=13,
-        features=("mfcc", "delta"),
-        segments=5,
-        trim_db=20,
-        n_jobs=2,
-    )
-    params.update(kw)
-    return AudioFeatures(**params)
+    """The speech set-up of the acceptance figure (FSDD is 8 kHz)."""
+    return AudioFeatures.for_speech(sr=8000, **({"n_jobs": 2} | kw))
 
 
 @pytest.fixture(scope="module")

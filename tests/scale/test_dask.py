@@ -17,8 +17,6 @@ from mmsk.scale import dask_transform, extract_to_store
 distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 
-AUDIO = dict(sr=8000, n_fft=256, hop_length=80, n_mels=40, n_mfcc=13, features=("mfcc", "delta"), segments=5)
-
 
 @pytest.fixture(scope="module")
 def client():
@@ -83,7 +81,7 @@ def test_grid_search_over_fusion_strategies_same_best_params_as_local(client, sh
 
 
 def test_feature_store_chunks_written_by_the_workers(client, recordings, tmp_path):
-    extractor = AudioFeatures(**AUDIO).fit(recordings.iloc[:2])
+    extractor = AudioFeatures.for_speech(sr=8000).fit(recordings.iloc[:2])
     with distributed.get_task_stream(client) as stream, joblib.parallel_backend("dask"):
         store = extract_to_store(extractor, recordings, tmp_path / "remote", chunk_size=15, n_jobs=-1)
     assert store.last_run["computed"] == [0, 1, 2, 3]
@@ -96,7 +94,7 @@ def test_feature_store_chunks_written_by_the_workers(client, recordings, tmp_pat
 
 
 def test_dask_transform_on_the_cluster_equals_transform(client, recordings):
-    extractor = AudioFeatures(**AUDIO).set_output(transform="pandas").fit(recordings.iloc[:2])
+    extractor = AudioFeatures.for_speech(sr=8000).set_output(transform="pandas").fit(recordings.iloc[:2])
     table = recordings.set_axis(pd.RangeIndex(100, 160))
     lazy = dask_transform(extractor, dd.from_pandas(table, npartitions=4))
     assert list(lazy.columns) == list(extractor.get_feature_names_out())
