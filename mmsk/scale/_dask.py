@@ -2,9 +2,8 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+
+from ._store import _check_fitted
 
 
 def _transform_partition(part, transformer, columns):
@@ -56,14 +55,7 @@ def dask_transform(transformer, ddf):
 
     if not isinstance(ddf, dd.DataFrame):
         raise TypeError(f"ddf must be a dask.dataframe.DataFrame; got {type(ddf).__name__}")
-    try:
-        if isinstance(transformer, BaseEstimator):  # others are taken as fitted
-            check_is_fitted(transformer)
-    except NotFittedError as exc:
-        raise NotFittedError(
-            f"dask_transform needs a fitted transformer: fit {type(transformer).__name__} first "
-            "(on a sample of the table, e.g. ddf.head(1000))"
-        ) from exc
+    _check_fitted(transformer, "dask_transform", "on a sample of the table, e.g. ddf.head(1000)")
     try:
         columns = [str(n) for n in transformer.get_feature_names_out()]
     except Exception:  # noqa: BLE001 - no names: number the columns from the first row

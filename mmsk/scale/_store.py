@@ -18,6 +18,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._io import atomic_write
 
+
+def _check_fitted(transformer, caller, hint):
+    """Raise NotFittedError naming ``caller`` unless fitted (non-estimators are taken as fitted)."""
+    try:
+        if isinstance(transformer, BaseEstimator):
+            check_is_fitted(transformer)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"{caller} needs a fitted transformer: fit {type(transformer).__name__} first ({hint})"
+        ) from exc
+
+
 _FORMAT = "mmsk-feature-store"
 _VERSION = 1
 _MANIFEST = "manifest.json"
@@ -379,14 +391,7 @@ def extract_to_store(transformer, X, path, *, chunk_size=1000, n_jobs=None, prog
     """
     if not hasattr(transformer, "transform"):
         raise TypeError(f"transformer must have a transform method; got {type(transformer).__name__}")
-    try:
-        if isinstance(transformer, BaseEstimator):  # others are taken as fitted
-            check_is_fitted(transformer)
-    except NotFittedError as exc:
-        raise NotFittedError(
-            f"extract_to_store needs a fitted transformer: fit {type(transformer).__name__} first "
-            "(on a sample of the table when it is large)"
-        ) from exc
+    _check_fitted(transformer, "extract_to_store", "on a sample of the table when it is large")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer; got {chunk_size!r}")
     if not isinstance(X, pd.DataFrame):
