@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+# The developers' data sets beside the checkout; the library itself only reads MMSK_DATA.
+ifneq ($(wildcard ../shared/data),)
+export MMSK_DATA ?= $(abspath ../shared/data)
+endif
 
 .PHONY: venv demo test test-all lint docs clean
 
@@ -20,10 +24,10 @@ demo: $(STAMP)
 	$(PY) -m mmsk demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not slow" --doctest-modules mmsk tests
+	$(PY) -m pytest -n 2 -m "not slow" --durations=15 --doctest-modules mmsk tests
 
 test-all: $(STAMP)
-	$(PY) -m pytest -n 2 --doctest-modules mmsk tests
+	$(PY) -m pytest -n 2 --durations=15 --doctest-modules mmsk tests
 
 # The docs with every example run (minutes); the tests build them without running the examples.
 docs: $(STAMP)

@@ -8,6 +8,11 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
+# The developers' data sets beside the checkout, unless MMSK_DATA names another folder.
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get("MMSK_DATA") and _SHARED.is_dir():
+    os.environ["MMSK_DATA"] = str(_SHARED)
+
 
 def machine():
     """One line naming the machine, for the record."""

@@ -39,14 +39,14 @@ def hand_loop(X, y, est, epochs, batch_size, device, batched):
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
+    from mmsk._views import stacked_view_bounds
     from mmsk.fusion._modules import FusionNet
-    from mmsk.utils._fitting import view_slices
 
     torch.manual_seed(0)
     inputs = est._inputs(*_validated(est, X))
     module = (
         FusionNet(
-            slices=view_slices(est.view_indices_),
+            slices=stacked_view_bounds(est.view_indices_),
             n_out=len(est.classes_),
             fusion=est.fusion,
             hidden=est.hidden,

@@ -29,7 +29,7 @@ def fold_views(X, train, test):
     """Standardised view blocks (train, test) and their median-heuristic gammas."""
     from sklearn.preprocessing import StandardScaler
 
-    from mmsk.align._kernel_cca import median_gamma
+    from mmsk.utils._kernels import median_gamma
 
     out = []
     for view in VIEWS:

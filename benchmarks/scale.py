@@ -29,7 +29,6 @@ the tables are printed and written into benchmarks/RESULTS.md.
 """
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -43,10 +42,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import machine, table, write_section  # noqa: E402
 
-from mmsk._demo import _audio_features  # noqa: E402
+from mmsk.datasets import get_data_home  # noqa: E402
+from mmsk.extract import AudioFeatures  # noqa: E402
 
-AUDIO = {**_audio_features().get_params(), "n_jobs": 1}  # the demo's speech set-up
-DATA = Path(os.environ.get("MMSK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+AUDIO = AudioFeatures.for_speech(sr=8000, n_jobs=1).get_params()  # the demo's speech set-up
+DATA = get_data_home()
 
 
 EXPECT = (

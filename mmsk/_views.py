@@ -32,6 +32,8 @@ __all__ = [
     "missing_view_masks",
     "validate_multiview_data",
     "view_feature_names",
+    "per_view",
+    "stacked_view_bounds",
 ]
 
 #: Separator between a view name and a feature name, as ColumnTransformer writes it.
@@ -391,3 +393,74 @@ def view_feature_names(view, names):
     """
     _check_view_name(view)
     return np.asarray([f"{view}{VIEW_SEP}{n}" for n in names], dtype=object)
+
+
+def per_view(value, views, name, default=None):
+    """Broadcast a parameter given once or per view to ``{view: value}``.
+
+    Parameters
+    ----------
+    value : object or mapping
+        One value for every view, or a mapping ``{view: value}``; views the
+        mapping leaves out get ``default``.
+    views : iterable of str
+        The views, in order.
+    name : str
+        The parameter's name, for the error message.
+    default : object, default=None
+        The value of a view that a mapping leaves out.
+
+    Returns
+    -------
+    values : dict
+        ``{view: value}`` for every view, in the order of ``views``.
+
+    Raises
+    ------
+    ValueError
+        If the mapping names a view that does not exist.
+
+    Examples
+    --------
+    >>> from mmsk._views import per_view
+    >>> per_view(0.1, ["audio", "image"], "reg")
+    {'audio': 0.1, 'image': 0.1}
+    >>> per_view({"image": 0.5}, ["audio", "image"], "reg", default=0.0)
+    {'audio': 0.0, 'image': 0.5}
+    """
+    views = list(views)
+    if not isinstance(value, Mapping):
+        return dict.fromkeys(views, value)
+    unknown = sorted(set(value) - set(views), key=str)
+    if unknown:
+        raise ValueError(f"{name} names unknown view(s) {unknown}; the views are {views}.")
+    return {v: value.get(v, default) for v in views}
+
+
+def stacked_view_bounds(sizes):
+    """``(start, stop)`` of each view's columns once the views are laid side by side.
+
+    Parameters
+    ----------
+    sizes : mapping or sequence
+        The views in order: a mapping ``{view: columns}`` (such as
+        ``view_indices_``) or a sequence, each entry the view's column
+        positions or its number of columns.
+
+    Returns
+    -------
+    bounds : list of (int, int)
+        One ``(start, stop)`` per view, in order.
+
+    Examples
+    --------
+    >>> from mmsk._views import stacked_view_bounds
+    >>> stacked_view_bounds({"a": [7, 8, 9], "b": [0]})
+    [(0, 3), (3, 4)]
+    >>> stacked_view_bounds([2, 5])
+    [(0, 2), (2, 7)]
+    """
+    entries = sizes.values() if isinstance(sizes, Mapping) else sizes
+    widths = [e if isinstance(e, numbers.Integral) else len(e) for e in entries]
+    edges = np.cumsum([0, *widths])
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]

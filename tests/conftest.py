@@ -1,4 +1,9 @@
-"""Shared fixtures: the real data folder beside the checkout."""
+"""Shared fixtures: the real data folder beside the checkout.
+
+The developers' data sets live in ``../shared/data`` beside the project root. The
+library never looks there: this file points ``MMSK_DATA`` at it (unless it is set
+already) before any test or doctest calls a loader.
+"""
 
 import os
 from pathlib import Path
@@ -7,10 +12,13 @@ import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+if not os.environ.get("MMSK_DATA") and SHARED_DATA.is_dir():
+    os.environ["MMSK_DATA"] = str(SHARED_DATA)
+
 
 @pytest.fixture(scope="session")
 def shared_data():
-    """Path of ../shared/data (skips the test, loudly, when the checkout has none)."""
+    """Path of the data folder (skips the test, loudly, when there is none)."""
     path = Path(os.environ.get("MMSK_DATA", SHARED_DATA))
     if not path.is_dir():
         pytest.skip(f"no shared data folder at {path}")

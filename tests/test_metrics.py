@@ -45,9 +45,9 @@ def test_scorer_reads_the_views_from_output_names_and_checks_them():
     with pytest.raises(ValueError, match="view 'sound' is not in the estimator's output views"):
         make_retrieval_scorer(query_view="sound")(cca, X)
     shared = CCA({"img": range(5), "txt": range(5, 9)}, n_components=3, output="shared").fit(X)
-    with pytest.raises(ValueError, match="no '<view>__' prefix"):
+    with pytest.raises(ValueError, match="not all '<view>__' blocks"):
         make_retrieval_scorer()(shared, X)
-    with pytest.raises(ValueError, match="no '<view>__' prefix"):
+    with pytest.raises(ValueError, match="not all '<view>__' blocks"):
         make_retrieval_scorer()(StandardScaler().fit(X), X)
 
 

@@ -9,7 +9,7 @@ GCCA does the same for all six, and its shared representation feeds a linear
 classifier. ``score`` (the held-out canonical correlation) lets GridSearchCV tune
 the regularisation with no labels.
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``uci_mfeat``.
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``uci_mfeat``.
 """
 
 # %%
@@ -60,7 +60,6 @@ plot_canonical_correlations(kcca, X=scaler.transform(test), ax=axes[1], label="K
 plot_canonical_correlations(dcca, X=scaler.transform(test), ax=axes[2], label="DeepCCA: fou vs kar")
 plot_canonical_variates(cca, fou_kar, y, ax=axes[3])
 fig.tight_layout()
-fig.savefig("cca_mfeat.png")
 
 # %%
 # GCCA on all six views, then a linear classifier, against the best single view.

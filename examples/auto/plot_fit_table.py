@@ -12,7 +12,7 @@ The table is built from real data: FSDD recordings, digit images written as
 PNG files, a free-text column and a numeric column. A few files are
 deliberately broken; ``on_error="nan"`` treats them as missing modalities.
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``fsdd``; without it the
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``fsdd``; without it the
 recordings bundled in the package are used. About 2 minutes.
 """
 

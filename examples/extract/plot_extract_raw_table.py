@@ -9,7 +9,7 @@ extractors' own parameters. The on-disk cache means each recording is read once
 per setting, however many folds and candidates the search runs.
 
 Runs on AV-digits: FSDD recordings of 6 speakers, each paired with an 8x8 digit
-image; the full 3000 from ``../shared/data`` when it is there, else the 480
+image; the full 3000 from the data folder (``MMSK_DATA``) when it is there, else the 480
 bundled with mmsk. No download.
 """
 
@@ -88,7 +88,6 @@ axes[1].set_xticks(np.arange(10) * 60 + 30, [str(d) for d in range(10)])
 axes[1].set_xlabel("digit (mean trimmed log-mel spectrogram)")
 axes[1].set_ylabel("mel band")
 fig.tight_layout()
-fig.savefig("extract_raw_table.png")
 
 # %%
 # Sentence embeddings from the offline all-MiniLM-L6-v2: similar sentences, near vectors.

@@ -13,7 +13,7 @@ rows.
 2. COCO-mini: a photo retrieves its captions (MiniLM caption embeddings,
    colour-histogram + HOG + visual-word image features; 5-fold by image).
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``fsdd`` and ``coco_mini``, and
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``fsdd`` and ``coco_mini``, and
 the ``text`` extra (sentence-transformers with the packaged MiniLM). About 3
 minutes.
 """
@@ -31,10 +31,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
-from mmsk._demo import _audio_features, _image_features
 from mmsk.align import CCA
 from mmsk.datasets import load_av_digits, load_coco_mini, train_test_split_by_speaker
-from mmsk.extract import ImageFeatures, SentenceEmbedder
+from mmsk.extract import AudioFeatures, ImageFeatures, SentenceEmbedder
 from mmsk.fusion import ContrastiveDualEncoder
 from mmsk.metrics import make_retrieval_scorer
 
@@ -65,7 +64,10 @@ def evaluate(models, splits, X, groups):
 # 1. AV-digits: audio -> image, held-out speakers.
 av = load_av_digits()
 X_train, X_test, y_train, y_test = train_test_split_by_speaker(av, n_test_speakers=2, random_state=0)
-union = make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features()))
+union = make_modality_union(
+    audio=("audio", AudioFeatures.for_speech(sr=8000, n_jobs=2)),
+    image=("image", ImageFeatures(features=("hog", "pixels"), size=(32, 32), hog_cell=8)),
+)
 F = pd.concat([union.fit_transform(X_train), union.transform(X_test)])
 digits = np.concatenate([y_train.to_numpy(), y_test.to_numpy()])
 split = [(np.arange(len(X_train)), np.arange(len(X_train), len(F)))]

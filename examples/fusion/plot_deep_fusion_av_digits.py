@@ -10,7 +10,7 @@ the winner is scored on the held-out speakers, then with a growing share of
 test rows whose audio is missing (set to NaN), against a model that only ever
 sees the images.
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``fsdd``. About 3 minutes.
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``fsdd``. About 3 minutes.
 """
 
 # %%
@@ -26,14 +26,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
-from mmsk._demo import _audio_features, _image_features
 from mmsk.datasets import load_av_digits, train_test_split_by_speaker
+from mmsk.extract import AudioFeatures, ImageFeatures
 from mmsk.fusion import FusionClassifier
 from mmsk.plot import plot_modality_weights
 
 av = load_av_digits()
 if av.source != "data_home":
-    raise SystemExit("this example needs the full FSDD in ../shared/data (or MMSK_DATA)")
+    raise SystemExit("this example needs the full FSDD in the data folder (MMSK_DATA or ~/mmsk_data)")
 X_train, X_test, y_train, y_test = train_test_split_by_speaker(av, n_test_speakers=2, random_state=0)
 groups_train = av.groups.loc[X_train.index]
 test_speakers = sorted(set(av.groups) - set(groups_train))
@@ -41,7 +41,10 @@ print(f"{len(X_train)} training rows, {len(X_test)} test rows of speakers {test_
 
 # %%
 # Features once (the search then only trains networks): audio MFCCs, image HOG + pixels.
-union = make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features()))
+union = make_modality_union(
+    audio=("audio", AudioFeatures.for_speech(sr=8000, n_jobs=2)),
+    image=("image", ImageFeatures(features=("hog", "pixels"), size=(32, 32), hog_cell=8)),
+)
 F_train, F_test = union.fit_transform(X_train), union.transform(X_test)
 audio_cols = [c for c in F_train.columns if c.startswith("audio__")]
 image_cols = [c for c in F_train.columns if c.startswith("image__")]

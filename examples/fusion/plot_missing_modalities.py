@@ -37,7 +37,7 @@ and, with 75% of images imputed from audio, 0.026 below audio alone in another:
 an imputed view carries no new information, and its classifier can outvote the
 real one.
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``fsdd``. About 3 minutes on 2 cores.
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``fsdd``. About 3 minutes on 2 cores.
 """
 
 # %%
@@ -55,13 +55,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
-from mmsk._demo import _audio_features, _image_features
 from mmsk.datasets import load_av_digits, train_test_split_by_speaker
+from mmsk.extract import AudioFeatures, ImageFeatures
 from mmsk.fusion import EarlyFusionClassifier, LateFusionClassifier, ViewImputer
 
 av = load_av_digits()
 X_train, X_test, y_train, y_test = train_test_split_by_speaker(av, n_test_speakers=2, random_state=0)
-union = make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features()))
+union = make_modality_union(
+    audio=("audio", AudioFeatures.for_speech(sr=8000, n_jobs=2)),
+    image=("image", ImageFeatures(features=("hog", "pixels"), size=(32, 32), hog_cell=8)),
+)
 F_train, F_test = union.fit_transform(X_train), union.transform(X_test)
 columns = {m: [c for c in F_train.columns if c.startswith(f"{m}__")] for m in ("audio", "image")}
 

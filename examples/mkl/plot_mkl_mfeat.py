@@ -7,7 +7,7 @@ weights learned by each combination method, an SVC on the weighted sum. The
 figure shows the learned weights and the cross-validated accuracy of each
 method against every view alone.
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``uci_mfeat``.
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``uci_mfeat``.
 """
 
 # %%
@@ -51,4 +51,3 @@ axes[0].set_xlim(0.7, 1.0)
 axes[0].set_xlabel("accuracy (5-fold)")
 plot_kernel_weights(model(method="easymkl").fit(X, y), ax=axes[1])
 fig.tight_layout()
-fig.savefig("mkl_mfeat.png")

@@ -10,7 +10,7 @@ test split by the mean Pearson correlation over the 17 traits. The figure
 shows the test score of each modality alone and of each MKL method, and the
 kernel weights ALIGNF learned.
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``cmu_pom``. About 2 minutes.
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``cmu_pom``. About 2 minutes.
 """
 
 # %%

@@ -17,7 +17,7 @@ and :func:`mmsk.model_selection.modality_ablation` scores every view alone.
 Run on UCI mfeat (six views of handwritten digits) and on AV-digits (spoken
 digits and digit images; folds by speaker).
 
-Needs ``../shared/data`` (or ``MMSK_DATA``) with ``uci_mfeat`` and ``fsdd``.
+Needs the data folder (``MMSK_DATA`` or ``~/mmsk_data``) with ``uci_mfeat`` and ``fsdd``.
 About 5 minutes.
 """
 
@@ -32,9 +32,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
-from mmsk._demo import _audio_features, _image_features
 from mmsk.align import GCCA
 from mmsk.datasets import load_av_digits, load_mfeat
+from mmsk.extract import AudioFeatures, ImageFeatures
 from mmsk.fusion import EarlyFusionClassifier, FusionClassifier, LateFusionClassifier, MultimodalAutoencoder
 from mmsk.mkl import MKLClassifier
 from mmsk.model_selection import fusion_leaderboard, modality_ablation
@@ -111,6 +111,9 @@ mfeat_board, mfeat_ablation = compare(
 # %%
 # AV-digits: spoken digits (FSDD) and digit images, folds by speaker.
 av = load_av_digits()
-union = make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features()))
+union = make_modality_union(
+    audio=("audio", AudioFeatures.for_speech(sr=8000, n_jobs=2)),
+    image=("image", ImageFeatures(features=("hog", "pixels"), size=(32, 32), hog_cell=8)),
+)
 features = union.fit_transform(av.data)
 av_board, av_ablation = compare("AV-digits", features, av.target, GroupKFold(3), groups=av.groups)

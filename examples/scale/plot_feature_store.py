@@ -9,8 +9,8 @@ computes only those two. The stored features then feed one GridSearchCV over
 fusion strategies whose fits run on a dask.distributed ``LocalCluster`` of
 two workers, through joblib's dask backend.
 
-Needs dask (``pip install "mmsk[dask]"``). Uses ``../shared/data`` (or
-``MMSK_DATA``) when it is there, else the recordings bundled with mmsk. About
+Needs dask (``pip install "mmsk[dask]"``). Uses the data folder
+(``MMSK_DATA`` or ``~/mmsk_data``) when it is there, else the recordings bundled with mmsk. About
 a minute with the full data.
 """
 
@@ -28,9 +28,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
-from mmsk._demo import _audio_features, _image_features
 from mmsk.auto import strategy_grid
 from mmsk.datasets import load_av_digits
+from mmsk.extract import AudioFeatures, ImageFeatures
 from mmsk.fusion import EarlyFusionClassifier
 from mmsk.model_selection import fusion_leaderboard
 from mmsk.plot import plot_leaderboard
@@ -46,7 +46,10 @@ print(f"{len(table)} rows, columns {list(table.columns)}")
 # The modality union is fitted on a sample (its extractors need nothing more),
 # then applied chunk by chunk; every chunk is a Parquet file written under a
 # temporary name and renamed when whole.
-union = make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features()))
+union = make_modality_union(
+    audio=("audio", AudioFeatures.for_speech(sr=8000, n_jobs=2)),
+    image=("image", ImageFeatures(features=("hog", "pixels"), size=(32, 32), hog_cell=8)),
+)
 union.fit(table.head(20))
 folder = tempfile.mkdtemp(prefix="mmsk-store-")
 store = extract_to_store(union, table, folder, chunk_size=250)

@@ -15,8 +15,9 @@ import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._views import validate_multiview_data
+from .._views import per_view, stacked_view_bounds, validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
+from ..utils._docs import fill_doc
 
 _REG_DOC = """reg : float or dict, default=1e-3
         Shrinkage of each view's covariance towards a multiple of the
@@ -26,13 +27,7 @@ _REG_DOC = """reg : float or dict, default=1e-3
 
 
 def _as_reg(reg, views):
-    if isinstance(reg, dict):
-        unknown = set(reg) - set(views)
-        if unknown:
-            raise ValueError(f"reg names unknown views {sorted(unknown)}; the views are {list(views)}.")
-        values = {v: float(reg.get(v, 0.0)) for v in views}
-    else:
-        values = {v: float(reg) for v in views}
+    values = {v: float(r) for v, r in per_view(reg, views, "reg", default=0.0).items()}
     bad = {v: r for v, r in values.items() if not 0.0 <= r <= 1.0}
     if bad:
         raise ValueError(f"reg must be in [0, 1]; got {bad}.")
@@ -77,13 +72,12 @@ def covariance(blocks, device=None):
     ``device`` the products run in torch (float64).
     """
     n = max(blocks[0].shape[0] - 1, 1)
-    dims = [b.shape[1] for b in blocks]
-    edges = np.concatenate([[0], np.cumsum(dims)])
-    C = np.empty((edges[-1], edges[-1]))
+    bounds = stacked_view_bounds([b.shape[1] for b in blocks])
+    C = np.empty((bounds[-1][1], bounds[-1][1]))
     if device is not None:
         import torch
 
-        from ..extract._torch import resolve_device
+        from ..utils._device import resolve_device
 
         dev = resolve_device(device)
         blocks = [torch.as_tensor(b, device=dev, dtype=torch.float64) for b in blocks]
@@ -91,9 +85,10 @@ def covariance(blocks, device=None):
         for j in range(i, len(blocks)):
             prod = bi.T @ blocks[j]
             prod = prod.cpu().numpy() if device is not None else prod
-            C[edges[i] : edges[i + 1], edges[j] : edges[j + 1]] = prod / n
+            (a, b), (c, d) = bounds[i], bounds[j]
+            C[a:b, c:d] = prod / n
             if j != i:
-                C[edges[j] : edges[j + 1], edges[i] : edges[i + 1]] = prod.T / n
+                C[c:d, a:b] = prod.T / n
     return C
 
 
@@ -117,7 +112,7 @@ def streamed_covariance(X, columns, mean, rows=None, device=None, chunk=2048):
     if use_torch:
         import torch
 
-        from ..extract._torch import resolve_device
+        from ..utils._device import resolve_device
 
         dev = resolve_device(device)
         acc = torch.zeros((len(mean), len(mean)), dtype=torch.float64, device=dev)
@@ -222,9 +217,7 @@ class _BaseCCA(TransformerMixin, BaseEstimator):
     def _correlations_from(self, C):
         """Training correlations of the variates, from the covariance: pairwise mean per component."""
         views = list(self.view_indices_)
-        dims = [len(self.view_indices_[v]) for v in views]
-        edges = np.concatenate([[0], np.cumsum(dims)])
-        sl = {v: slice(edges[i], edges[i + 1]) for i, v in enumerate(views)}
+        sl = {v: slice(a, b) for v, (a, b) in zip(views, stacked_view_bounds(self.view_indices_))}
         var = {
             v: np.einsum("ik,ij,jk->k", self.weights_[v], C[sl[v], sl[v]], self.weights_[v]) for v in views
         }
@@ -557,8 +550,7 @@ class GCCA(_LinearCCA):
         self._check_components([sum(dims)])
         regs = _as_reg(self.reg, views)
         C = self._fit_moments(X, complete)
-        edges = np.concatenate([[0], np.cumsum(dims)])
-        sl = [slice(edges[i], edges[i + 1]) for i in range(len(views))]
+        sl = [slice(a, b) for a, b in stacked_view_bounds(dims)]
         W = [whitener(shrink(C[s, s], regs[v]), v, self.whiten) for s, v in zip(sl, views)]
         M = np.empty_like(C)
         for i, si in enumerate(sl):
@@ -581,4 +573,4 @@ class GCCA(_LinearCCA):
 
 
 for _cls in (CCA, GCCA):
-    _cls.__doc__ = _cls.__doc__ % {"reg": _REG_DOC}
+    fill_doc(_cls, {"reg": _REG_DOC})

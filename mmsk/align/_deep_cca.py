@@ -4,8 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .._views import stacked_view_bounds
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, train_float64
 from ._cca import CCA, _BaseCCA
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
@@ -185,7 +186,7 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
             criterion=CCALoss,
             batch_size=min(self.batch_size, n_ok),
             criterion__eps=self.eps,
-            module__slices=view_slices(self.view_indices_),
+            module__slices=stacked_view_bounds(self.view_indices_),
             module__n_out=self.n_components,
             **self._module_kwargs(
                 TwoTower,

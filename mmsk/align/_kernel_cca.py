@@ -5,37 +5,17 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg
 from sklearn.kernel_approximation import Nystroem
-from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances, pairwise_kernels
+from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.preprocessing import KernelCenterer
 from sklearn.utils import check_random_state
 
+from .._views import per_view
 from ..utils._compat import Interval, StrOptions
+from ..utils._kernels import median_gamma
 from ._cca import _BaseCCA, _two_view_weights, covariance
 
 _KERNELS = {"rbf", "linear", "poly", "laplacian", "sigmoid", "cosine"}
 _EXACT_MAX = 2000  # approx="auto" is exact up to this many fitting rows
-
-
-def median_gamma(block, kernel, random_state, n_max=1000):
-    """Median heuristic: 1 / median pairwise squared Euclidean (rbf) or L1 (laplacian) distance."""
-    rng = check_random_state(random_state)
-    if len(block) > n_max:
-        block = block[rng.choice(len(block), n_max, replace=False)]
-    if kernel == "laplacian":
-        d = pairwise_distances(block, metric="manhattan")
-    else:
-        d = euclidean_distances(block, squared=True)  # BLAS, unlike scipy's pdist
-    med = np.median(d[np.triu_indices_from(d, k=1)]) if len(block) > 1 else 0.0
-    return 1.0 / med if med > 0 else 1.0
-
-
-def _per_view(value, views, name):
-    if isinstance(value, dict):
-        unknown = set(value) - set(views)
-        if unknown:
-            raise ValueError(f"{name} names unknown views {sorted(unknown)}; the views are {list(views)}.")
-        return value
-    return {v: value for v in views}
 
 
 class KernelCCA(_BaseCCA):
@@ -215,11 +195,11 @@ class KernelCCA(_BaseCCA):
                 f"KernelCCA needs at least 2 rows with both views present; got {n_ok} sample(s)."
             )
         views = list(self.view_indices_)
-        self.kernels_ = _per_view(self.kernel, views, "kernel")
+        self.kernels_ = per_view(self.kernel, views, "kernel", default="rbf")
         bad = {v: k for v, k in self.kernels_.items() if k not in _KERNELS}
         if bad:
             raise ValueError(f"unknown kernels {bad}; choose among {sorted(_KERNELS)}.")
-        gammas = _per_view(self.gamma, views, "gamma")
+        gammas = per_view(self.gamma, views, "gamma")
         rng = check_random_state(self.random_state)
         self.approx_ = self.approx if self.approx != "auto" else ("exact" if n <= _EXACT_MAX else "nystroem")
         self.gammas_, self.maps_ = {}, {}

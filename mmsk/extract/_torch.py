@@ -7,22 +7,9 @@ from numbers import Integral
 import numpy as np
 
 from ..utils._compat import HasMethods, Interval, StrOptions
+from ..utils._device import resolve_device
+from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor
-
-
-def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; check CUDA requests."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r}, but torch sees no CUDA device; use 'cpu' or 'auto'.")
-    try:
-        torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
-    return str(device)
 
 
 class ImageToTensor:
@@ -322,4 +309,4 @@ class TorchEncoder(BaseExtractor):
         return tags
 
 
-TorchEncoder.__doc__ = TorchEncoder.__doc__ % EXTRACTOR_DOCS
+fill_doc(TorchEncoder, EXTRACTOR_DOCS)

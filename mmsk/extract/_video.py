@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..utils._compat import HasMethods, Interval
+from ..utils._docs import fill_doc
 from ._audio import _STAT, _pool
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
@@ -248,4 +249,4 @@ class VideoFeatures(BaseExtractor):
         return np.column_stack([_pool(per_frame, s) for s in self.stats]).ravel()
 
 
-VideoFeatures.__doc__ = VideoFeatures.__doc__ % EXTRACTOR_DOCS
+fill_doc(VideoFeatures, EXTRACTOR_DOCS)

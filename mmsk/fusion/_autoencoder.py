@@ -5,9 +5,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._views import validate_multiview_data
+from .._views import stacked_view_bounds, validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, train_float64, view_slices
+from ..utils._docs import fill_doc
+from ..utils._fitting import ModuleParamsMixin, train_float64
 
 _COMMON = """views : dict, list or None, default=None
         The views (two or more); None reads them from ``<view>__<feature>``
@@ -106,7 +107,7 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
         n = len(inputs["x"])
         if n < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples; got {n} sample.")
-        slices = view_slices(self.view_indices_)
+        slices = stacked_view_bounds(self.view_indices_)
         self.net_ = self._make_net(
             NeuralNet,
             MultimodalAE,
@@ -427,4 +428,4 @@ class MultimodalVAE(_BaseMultimodalAE):
 
 
 for _cls in (MultimodalAutoencoder, MultimodalVAE):
-    _cls.__doc__ = _cls.__doc__ % {"common": _COMMON, "attributes": _ATTRIBUTES}
+    fill_doc(_cls, {"common": _COMMON, "attributes": _ATTRIBUTES})

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._views import validate_multiview_data
+from .._views import stacked_view_bounds, validate_multiview_data
 from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, train_float64
 
 
 class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator):
@@ -211,7 +211,7 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
             DualEncoder,
             criterion=InfoNCELoss,
             batch_size=batch,
-            module__slices=view_slices(self.view_indices_),
+            module__slices=stacked_view_bounds(self.view_indices_),
             module__embed_dim=self.embed_dim,
             **self._module_kwargs(
                 DualEncoder,

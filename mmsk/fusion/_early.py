@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from .._views import validate_multiview_data
 from ..utils._compat import HasMethods, StrOptions, _fit_context, available_if, check_is_fitted
+from ..utils._docs import fill_doc
 from ..utils._fitting import encode_classes
 from ._late import _resolve_view_weights
 
@@ -270,9 +271,5 @@ class EarlyFusionRegressor(RegressorMixin, _BaseEarlyFusion):
         return self
 
 
-EarlyFusionClassifier.__doc__ = EarlyFusionClassifier.__doc__ % {
-    "doc": _DOC.format(default="``LogisticRegression(max_iter=1000)``")
-}
-EarlyFusionRegressor.__doc__ = EarlyFusionRegressor.__doc__ % {
-    "doc": _DOC.format(default="``Ridge(alpha=1e-3)``")
-}
+fill_doc(EarlyFusionClassifier, {"doc": _DOC.format(default="``LogisticRegression(max_iter=1000)``")})
+fill_doc(EarlyFusionRegressor, {"doc": _DOC.format(default="``Ridge(alpha=1e-3)``")})

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._views import validate_multiview_data
+from .._views import per_view, validate_multiview_data
 from ..utils._compat import (
     HasMethods,
     StrOptions,
@@ -24,10 +24,7 @@ def _resolve_view_weights(weights, views):
     if weights is None:
         return dict.fromkeys(views, 1.0)
     if isinstance(weights, Mapping):
-        unknown = sorted(set(weights) - set(views))
-        if unknown:
-            raise ValueError(f"weights names unknown view(s) {unknown}; the views are {views}.")
-        resolved = {v: float(weights.get(v, 1.0)) for v in views}
+        resolved = {v: float(w) for v, w in per_view(weights, views, "weights", default=1.0).items()}
     else:
         weights = np.asarray(weights, dtype=float).ravel()
         if weights.size != len(views):
@@ -189,10 +186,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     def _check_estimator_mapping(self):
         if not isinstance(self.estimator, Mapping):
             return
-        views = list(self.view_indices_)
-        unknown = sorted(set(self.estimator) - set(views))
-        if unknown:
-            raise ValueError(f"estimator names unknown view(s) {unknown}; the views are {views}.")
+        per_view(self.estimator, self.view_indices_, "estimator")  # refuses unknown views
         for view, est in self.estimator.items():
             if est is not None and not (hasattr(est, "fit") and hasattr(est, "predict")):
                 raise TypeError(

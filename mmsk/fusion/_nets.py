@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from .._views import validate_multiview_data
+from .._views import stacked_view_bounds, validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, encode_classes, train_float64, view_slices
+from ..utils._fitting import ModuleParamsMixin, encode_classes, train_float64
 
 _FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
@@ -90,7 +90,7 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
             criterion=criterion,
             batch_size=self.batch_size,
             stratified=stratified,
-            module__slices=view_slices(self.view_indices_),
+            module__slices=stacked_view_bounds(self.view_indices_),
             module__n_out=n_out,
             **self._module_kwargs(
                 FusionNet,

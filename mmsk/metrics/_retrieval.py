@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from .._views import resolve_views
+
 
 def _unique_per_group(E, groups):
     """Row indices to keep: the first row of each group if the group's rows are identical, else all."""
@@ -151,14 +153,13 @@ def view_embeddings(estimator, X):
     Z = estimator.transform(X)
     names = np.asarray(estimator.get_feature_names_out(), dtype=str)
     Z = np.asarray(Z, dtype=np.float64)
-    views = {}
-    for j, name in enumerate(names):
-        if "__" not in name:
-            raise ValueError(
-                f"{type(estimator).__name__}'s output column {name!r} has no '<view>__' prefix; retrieval "
-                f"needs one embedding block per view (e.g. output='views')."
-            )
-        views.setdefault(name.split("__", 1)[0], []).append(j)
+    try:
+        views = resolve_views(None, n_features=len(names), feature_names=names)
+    except ValueError as exc:
+        raise ValueError(
+            f"{type(estimator).__name__}'s output columns are not all '<view>__' blocks; retrieval needs "
+            f"one embedding block per view (e.g. output='views'). {exc}"
+        ) from None
     return {v: Z[:, cols] for v, cols in views.items()}
 
 

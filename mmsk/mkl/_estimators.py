@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 
 from .._views import validate_multiview_data
 from ..utils._compat import Interval, StrOptions, _num_samples, _safe_indexing, check_is_fitted
+from ..utils._docs import fill_doc
 from ..utils._fitting import encode_classes
 from ._combine import METHODS
 from ._kernels import check_user_kernel, compute_kernel, fit_gamma, kernel_params, kernel_specs
@@ -477,4 +478,4 @@ class MKLRegressor(RegressorMixin, _BaseMKL):
 
 
 for _cls in (MKLClassifier, MKLRegressor):
-    _cls.__doc__ = _cls.__doc__ % {"common": _COMMON_DOC}
+    fill_doc(_cls, {"common": _COMMON_DOC})

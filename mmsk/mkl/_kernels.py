@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.metrics.pairwise import pairwise_kernels
 
-from ..align._kernel_cca import median_gamma
+from .._views import per_view
+from ..utils._kernels import median_gamma
 
 KERNELS = ("rbf", "laplacian", "linear", "poly", "chi2", "cosine", "sigmoid")
 _HAS_GAMMA = {"rbf", "laplacian", "poly", "chi2", "sigmoid"}
@@ -11,16 +12,8 @@ _HAS_GAMMA = {"rbf", "laplacian", "poly", "chi2", "sigmoid"}
 
 def kernel_specs(kernels, views):
     """``kernels`` (a name, a list of names, or a dict view -> name(s)) as a list of (view, name)."""
-    if isinstance(kernels, dict):
-        unknown = set(kernels) - set(views)
-        if unknown:
-            raise ValueError(f"kernels names unknown views {sorted(unknown)}; the views are {list(views)}.")
-        per_view = {v: kernels.get(v, "rbf") for v in views}
-    else:
-        per_view = {v: kernels for v in views}
     specs = []
-    for view in views:
-        names = per_view[view]
+    for view, names in per_view(kernels, views, "kernels", default="rbf").items():
         names = [names] if isinstance(names, str) else list(names)
         if not names:
             raise ValueError(f"view {view!r} has no kernel.")

@@ -8,7 +8,24 @@ from .._views import resolve_views
 
 
 def ablation_settings(views):
-    """(label, views used) for all views, each view alone, and (from three views) each left out."""
+    """The settings of a modality ablation: all views, each alone, and (from three views) each left out.
+
+    Parameters
+    ----------
+    views : list of str
+        The view names.
+
+    Returns
+    -------
+    settings : list of (str, list of str)
+        ``(label, views used)`` per setting.
+
+    Examples
+    --------
+    >>> from mmsk.model_selection import ablation_settings
+    >>> ablation_settings(["audio", "image"])
+    [('all views', ['audio', 'image']), ('only audio', ['audio']), ('only image', ['image'])]
+    """
     settings = [("all views", list(views))]
     settings += [(f"only {v}", [v]) for v in views]
     if len(views) > 2:

@@ -9,6 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..utils._io import atomic_write
+from .layout import (
+    ABLATION_FILE,
+    LEADERBOARD_FILE,
+    PREDICTIONS_FILE,
+    REPORT_FILE,
+    SUMMARY_FILE,
+    WEIGHTS_FILE,
+    load_model,
+)
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -98,15 +107,6 @@ def write_report(run_dir, *, path=None):
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay, PredictionErrorDisplay, classification_report
 
-    from ..auto._fit import (
-        ABLATION_FILE,
-        LEADERBOARD_FILE,
-        PREDICTIONS_FILE,
-        REPORT_FILE,
-        SUMMARY_FILE,
-        WEIGHTS_FILE,
-        load_model,
-    )
     from ..plot import plot_leaderboard, plot_modality_ablation
 
     run_dir = Path(run_dir)

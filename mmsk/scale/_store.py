@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._fingerprint import RUN_ONLY_PARAMS
 from ..utils._io import atomic_write
 
 
@@ -36,8 +37,6 @@ _MANIFEST = "manifest.json"
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
 _TEMP = re.compile(r"^\.part-\d{5,}\.parquet\..+\.tmp$")
 _META_KEY = b"mmsk"
-# Parameters that change how the work is done, not what it gives.
-_NEUTRAL = {"n_jobs", "progress", "cache", "verbose", "on_error", "batch_size", "device", "memory"}
 
 
 class StoreMismatchError(ValueError):
@@ -55,7 +54,7 @@ def _transformer_digest(transformer):
         params = shadow.get_params(deep=True)
     except Exception:  # noqa: BLE001 - not a scikit-learn estimator: hash it as it is
         params = {}
-    neutral = {k: None for k in params if k.rsplit("__", 1)[-1] in _NEUTRAL and params[k] is not None}
+    neutral = {k: None for k in params if k.rsplit("__", 1)[-1] in RUN_ONLY_PARAMS and params[k] is not None}
     for key in sorted(neutral, key=lambda k: -k.count("__")):
         try:
             shadow.set_params(**{key: None})
@@ -63,7 +62,7 @@ def _transformer_digest(transformer):
             pass
     # fitted sub-estimators (a ColumnTransformer's transformers_) keep their own copies
     for fitted in _fitted_parts(shadow):
-        for name in _NEUTRAL:
+        for name in RUN_ONLY_PARAMS:
             if name in getattr(fitted, "__dict__", {}):
                 setattr(fitted, name, None)
     return joblib.hash((type(transformer).__qualname__, shadow))
@@ -113,8 +112,6 @@ def _feature_names(transformer, X):
 
 def _warm_up(transformer):
     """Compile JIT code (librosa's numba) once in this process, so parallel workers read numba's cache."""
-    from ..extract._base import BaseExtractor
-
     seen = [transformer, *_fitted_parts(transformer)]
     try:
         seen += list(transformer.get_params(deep=True).values())
@@ -122,8 +119,8 @@ def _warm_up(transformer):
         pass
     done = set()
     for obj in seen:
-        if isinstance(obj, BaseExtractor) and type(obj) not in done:
-            obj._warmup()
+        if callable(getattr(obj, "warm_up", None)) and type(obj) not in done:
+            obj.warm_up()
             done.add(type(obj))
 
 

@@ -1,6 +1,5 @@
 """Small pieces of ``fit`` that several estimators share: class encoding, skorch training."""
 
-import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -15,12 +14,6 @@ def encode_classes(estimator, y):
             f"{type(estimator).__name__} needs at least 2 classes; y has 1 class ({enc.classes_[0]!r})."
         )
     return enc.transform(y)
-
-
-def view_slices(view_indices):
-    """(start, end) of each view when the views' columns are laid side by side."""
-    edges = np.cumsum([0] + [len(i) for i in view_indices.values()])
-    return [(int(edges[j]), int(edges[j + 1])) for j in range(len(edges) - 1)]
 
 
 def train_float64(net, X, y=None, random_state=None):
@@ -128,7 +121,7 @@ class ModuleParamsMixin:
         from skorch.callbacks import EarlyStopping
         from skorch.dataset import ValidSplit
 
-        from ..extract._torch import resolve_device
+        from ._device import resolve_device
 
         self.device_ = resolve_device(self.device)
         callbacks, split = [], None

@@ -107,7 +107,7 @@ def test_reg_per_view_and_bad_reg():
     X, _ = latent_views(dims=(10, 8))
     per_view = CCA(n_components=2, reg={"a": 0.5}).fit(X)
     assert not np.allclose(per_view.weights_["a"], CCA(n_components=2, reg=0).fit(X).weights_["a"])
-    with pytest.raises(ValueError, match="unknown views"):
+    with pytest.raises(ValueError, match=r"unknown view\(s\)"):
         CCA(reg={"text": 0.1}).fit(X)
     with pytest.raises(ValueError, match="n_components=9 is more than the smallest view"):
         CCA(n_components=9).fit(X)

@@ -1,6 +1,8 @@
 """Loaders on the real data in ../shared/data, the bundled subset, and bad data folders."""
 
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,10 +44,16 @@ def test_load_av_digits_pairs_images_of_the_same_digit(shared_data):
     np.testing.assert_array_equal(again.frame["image_index"], av.frame["image_index"])
 
 
-def test_bundled_subset_matches_full_pairing(shared_data, monkeypatch, tmp_path):
-    full = load_av_digits(shared_data)
+@pytest.fixture
+def no_data_folder(monkeypatch, tmp_path):
+    """No MMSK_DATA and an empty home folder: what a fresh install sees."""
     monkeypatch.delenv("MMSK_DATA", raising=False)
-    monkeypatch.setattr("mmsk.datasets._base._checkout_candidates", lambda: iter(()))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_bundled_subset_matches_full_pairing(shared_data, no_data_folder):
+    full = load_av_digits(shared_data)
     bundled = load_av_digits()
     assert bundled.source == "bundled" and len(bundled.data) == 480
     assert set(bundled.groups) == set(full.groups)
@@ -54,11 +62,10 @@ def test_bundled_subset_matches_full_pairing(shared_data, monkeypatch, tmp_path)
     np.testing.assert_array_equal(merged["image_index_x"], merged["image_index_y"])
 
 
-def test_bundled_subset_works_with_no_data_folder(monkeypatch):
-    monkeypatch.delenv("MMSK_DATA", raising=False)
-    monkeypatch.setattr("mmsk.datasets._base._checkout_candidates", lambda: iter(()))
-    assert get_data_home() is None
+def test_bundled_subset_works_with_no_data_folder(no_data_folder):
+    assert get_data_home() == no_data_folder / "mmsk_data"
     av = load_av_digits()
+    assert av.source == "bundled"
     assert av.frame.groupby("speaker").size().tolist() == [80] * 6
     assert (BUNDLED_DIR / "fsdd" / "LICENSE.txt").is_file()
 
@@ -122,10 +129,37 @@ def test_wrong_data_home_names_the_path(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(FileNotFoundError, match=f"{missing}.*does not exist.*uci_mfeat/"):
         load_mfeat(missing)
-    with pytest.raises(FileNotFoundError, match=r"no uci_mfeat/ subfolder"):
+    with pytest.raises(FileNotFoundError, match=r"No uci_mfeat/ data set in"):
         load_mfeat(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_av_digits(missing)  # an explicit folder never falls back to the bundled data
+
+
+def test_no_data_folder_says_both_ways_to_provide_the_data(no_data_folder):
+    with pytest.raises(FileNotFoundError) as error:
+        load_mfeat()
+    message = str(error.value)
+    assert str(no_data_folder / "mmsk_data" / "uci_mfeat") in message
+    assert "data_home=" in message and "MMSK_DATA" in message
+
+
+def test_per_user_folder_is_read_when_nothing_else_is_set(shared_data, no_data_folder):
+    (no_data_folder / "mmsk_data").mkdir()
+    (no_data_folder / "mmsk_data" / "fsdd").symlink_to(shared_data / "fsdd")
+    av = load_av_digits()
+    assert av.source == "data_home" and len(av.data) == 3000
+
+
+def test_library_never_looks_for_the_developers_data_layout():
+    import mmsk
+
+    root = Path(mmsk.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"""shared["']?\s*/\s*["']?data|\.\./shared""", path.read_text())
+    ]
+    assert offenders == []
 
 
 def test_env_variable_is_used_and_checked(monkeypatch, tmp_path):
