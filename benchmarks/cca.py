@@ -4,7 +4,7 @@ Two views of d columns each sharing 10 latent factors, n rows, k = 10 components
 Every method fits the same data in the same run; the first canonical correlation
 each finds is printed next to its time, so a fast wrong answer shows.
 
-Goals (issue 4): at n = 100k, d = 200, mmsk <= 1.1x the numpy closed form and
+Goals: at n = 100k, d = 200, mmsk <= 1.1x the numpy closed form and
 >= 2x faster than cca-zoo; KernelCCA (Nystroem) at n = 100k, d = 100 in < 60 s,
 with held-out correlations within 2% of exact KernelCCA at n = 5k.
 

@@ -7,7 +7,7 @@ For audio (FSDD recordings) and images (COCO-mini photos) it times, in one run:
   ``joblib.Parallel(n_jobs=2)``;
 * mmsk's extractor serially, with ``n_jobs=2``, and re-run from its on-disk cache.
 
-Goals (issue 3): per-item overhead against the plain loop <= 10%; n_jobs=2 >= 1.6x
+Goals: per-item overhead against the plain loop <= 10%; n_jobs=2 >= 1.6x
 serial; a cached re-run >= 20x faster than extracting. Every timing is the best
 of three runs after a warm-up run (librosa's numba code compiled, joblib's worker
 processes started), so it measures steady-state throughput.

@@ -4,7 +4,7 @@ Same module (``FusionNet``, concatenation fusion), same data, same batch size,
 same optimiser (Adam), float64 as the estimator trains, one run. The estimator's
 time is its whole ``fit`` (validation of X, building the net, skorch's epoch
 loop with its callbacks and history) divided by the epochs; the hand loop's is
-a plain ``DataLoader`` + ``zero_grad/backward/step`` loop. Goal (issue 6): the
+a plain ``DataLoader`` + ``zero_grad/backward/step`` loop. Goal: the
 per-epoch ratio <= 1.10 on CPU. With CUDA, the script also times the estimator
 on the GPU.
 

@@ -6,7 +6,7 @@ the user computes the kernel list with scikit-learn, so that time is counted in
 its fit; mmsk computes its kernels from X inside ``fit``. Both then train an SVM
 with C = 10 (MKLpy's EasyMKL uses its own SVM-like learner with ``lam``).
 
-Goal (issue 5): at least MKLpy's accuracy, >= 5x faster. Run:
+Goal: at least MKLpy's accuracy, >= 5x faster. Run:
 ``python benchmarks/mkl.py`` (needs ``pip install MKLpy``; a failure to import or
 fit it is recorded, not fatal). Writes benchmarks/RESULTS.md.
 """

@@ -23,3 +23,11 @@ def shared_data():
     if not path.is_dir():
         pytest.skip(f"no shared data folder at {path}")
     return path
+
+
+@pytest.fixture
+def no_data_folder(monkeypatch, tmp_path):
+    """No MMSK_DATA and an empty home folder: what a fresh install sees."""
+    monkeypatch.delenv("MMSK_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path

@@ -11,6 +11,7 @@ import inspect
 import pkgutil
 
 import numpy as np
+import pytest
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import StandardScaler
@@ -244,3 +245,17 @@ VARIANTS = [
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in discover_estimators() if "views" in SETTINGS.get(n, lambda: None)().get_params()]
+)
+def test_views_constraint_matches_what_fit_accepts(name):
+    """``views`` is a mapping or None; anything else is refused by parameter validation, naming it."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    estimator = SETTINGS[name]().set_params(views=[[0, 1], [2, 3]])
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    y = np.arange(20) % 2
+    with pytest.raises(InvalidParameterError, match="'views' parameter"):
+        estimator.fit(X, y)

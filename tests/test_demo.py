@@ -1,5 +1,8 @@
 """The README's demo on the bundled data: fused >= the better single modality."""
 
+import re
+from pathlib import Path
+
 from mmsk._demo import run_demo
 from mmsk.cli import main
 from mmsk.datasets._base import BUNDLED_DIR
@@ -20,3 +23,16 @@ def test_cli_demo_exit_code(capsys):
     assert main(["demo", "--data-home", str(BUNDLED_DIR), "--splits", "2"]) == 0
     out = capsys.readouterr().out
     assert "image only" in out and "audio only" in out and "Fused beats or matches" in out
+
+
+def test_readme_first_example_prints_what_the_readme_shows(no_data_folder, capsys):
+    """The README's first code block, run as written on a fresh install (the bundled recordings)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    shown = re.search(r"prints, on the 480 bundled recordings.*?```\n(.*?)\n```", readme, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.strip()
+    number = r"accuracy (\d\.\d+)"
+    assert printed.split(" speaker")[0] == shown.split(" speaker")[0]  # the chosen parameters
+    # one test row of 480 is 0.002: the README's figure holds to within a few rows
+    assert abs(float(re.search(number, printed)[1]) - float(re.search(number, shown)[1])) <= 0.01

@@ -9,6 +9,7 @@ Both solve closed forms from the views' covariance blocks:
   together. On two views it gives the CCA directions (up to sign and scale).
 """
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -161,7 +162,7 @@ class _BaseCCA(TransformerMixin, BaseEstimator):
     """What CCA and GCCA share: views, centring, transform, names, score."""
 
     _parameter_constraints = {
-        "views": [dict, list, None],
+        "views": [Mapping, None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "reg": [Interval(Real, 0, 1, closed="both"), dict],
         "whiten": [StrOptions({"cholesky", "eigh"})],

@@ -1,5 +1,6 @@
 """Deep CCA (Andrew et al., 2013): a torch encoder per view trained by skorch on the CCA objective."""
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -93,7 +94,7 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
     _max_views = 2
 
     _parameter_constraints = {
-        "views": [dict, list, None],
+        "views": [Mapping, None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden": [tuple, list],
         "activation": [StrOptions(_ACTIVATIONS)],

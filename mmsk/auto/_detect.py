@@ -6,15 +6,28 @@ import re
 import numpy as np
 import pandas as pd
 
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus"})
-IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".jp2"}
-)
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v"})
+from ..extract import AudioFeatures, ImageFeatures, VideoFeatures
+
 #: Every modality :func:`detect_modalities` can return; ``None`` marks a skipped column.
 MODALITIES = ("audio", "image", "video", "text", "numeric", "categorical")
 FILE_MODALITIES = ("audio", "image", "video")
-_SUFFIXES = {"audio": AUDIO_SUFFIXES, "image": IMAGE_SUFFIXES, "video": VIDEO_SUFFIXES}
+#: The suffixes each extractor reads: a path column is detected only in a format it can read.
+_SUFFIXES = {
+    "audio": AudioFeatures.file_suffixes,
+    "image": ImageFeatures.file_suffixes,
+    "video": VideoFeatures.file_suffixes,
+}
+#: Media formats people have that no extractor reads: such a column is skipped with a reason.
+_UNREADABLE_MEDIA = {
+    ".m4a": "audio",
+    ".aac": "audio",
+    ".wma": "audio",
+    ".heic": "image",
+    ".heif": "image",
+    ".svg": "image",
+    ".jp2": "image",
+    ".flv": "video",
+}
 #: Share of a column's values that must end in one modality's suffixes to call it a path column.
 _PATH_SHARE = 0.9
 _MAX_CATEGORIES = 50
@@ -46,6 +59,14 @@ def _guess(column):
         if share >= _PATH_SHARE:
             common = suffixes[suffixes.isin(known)].value_counts().index[0]
             return kind, f"{share:.0%} of values are {kind} paths (e.g. {common})"
+    media = suffixes.map(_UNREADABLE_MEDIA)
+    if media.notna().mean() >= _PATH_SHARE:
+        kind, common = media.mode().iloc[0], suffixes[media.notna()].value_counts().index[0]
+        readable = ", ".join(sorted(_SUFFIXES[kind]))
+        return (
+            None,
+            f"{kind} files in a format mmsk cannot read ({common}); convert them to one of {readable}",
+        )
     n_unique = text.nunique()
     words = text.str.split().str.len().mean()
     if n_unique == len(text) and words <= 1 and len(text) > _MAX_CATEGORIES:

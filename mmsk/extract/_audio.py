@@ -11,7 +11,6 @@ from ..utils._compat import Interval, StrOptions
 from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
-_AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"}
 _FAMILIES = ("mfcc", "delta", "mel", "chroma", "spectral", "zcr", "rms", "onset")
 _STAT = re.compile(r"^(mean|std|min|max|median|p(\d{1,2}))$")
 _CONTRAST_FMIN = 200.0
@@ -128,6 +127,9 @@ class AudioFeatures(BaseExtractor):
     """
 
     _kind = "audio"
+    #: File suffixes read from paths (what libsndfile decodes); :func:`mmsk.auto.detect_modalities`
+    #: reads this too. AAC (``.m4a``) is not among them: convert such files to WAV or FLAC.
+    file_suffixes = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".opus"})
 
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
@@ -302,7 +304,7 @@ class AudioFeatures(BaseExtractor):
                 raise ValueError("the waveform holds NaN or infinite samples")
             return y
         if isinstance(item, (str, os.PathLike)):
-            source = check_file(item, _AUDIO_SUFFIXES, kind="audio file")
+            source = check_file(item, self.file_suffixes, kind="audio file")
             with open(source, "rb") as fh:
                 head = fh.read(4096)
                 fh.seek(0, os.SEEK_END)

@@ -10,18 +10,6 @@ from ..utils._compat import Interval
 from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
-_IMAGE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".bmp",
-    ".tif",
-    ".tiff",
-    ".webp",
-    ".pgm",
-    ".ppm",
-    ".pbm",
-}
 _FAMILIES = ("pixels", "color_hist", "hog", "lbp", "bovw")
 _ORB_SIDE = 256  # ORB runs on the image scaled so that its longer side is this many pixels
 _MAX_DESCRIPTORS = 100_000  # descriptors sampled to learn the codebook
@@ -135,6 +123,12 @@ class ImageFeatures(BaseExtractor):
     """
 
     _kind = "image"
+
+    #: File suffixes read from paths (OpenCV's decoders, and PIL for GIF's first frame);
+    #: :func:`mmsk.auto.detect_modalities` reads this too.
+    file_suffixes = frozenset(
+        {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".gif"}
+    )
 
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
@@ -271,6 +265,7 @@ class ImageFeatures(BaseExtractor):
         try:
             with Image.open(io.BytesIO(buf)) as header:  # reads the header only
                 width, height = header.size
+                kind = header.format
         except Image.DecompressionBombError as exc:
             raise ValueError(
                 f"the image header declares more pixels than can be read safely ({exc}); "
@@ -283,6 +278,12 @@ class ImageFeatures(BaseExtractor):
                 f"the image header declares {width}x{height} = {width * height} pixels, more "
                 f"than max_pixels={self.max_pixels}; raise max_pixels to read it"
             )
+        if kind == "GIF":  # OpenCV has no GIF decoder; an animation gives its first frame
+            try:
+                with Image.open(io.BytesIO(buf)) as gif:
+                    return np.asarray(gif.convert("RGB"))
+            except (OSError, SyntaxError) as exc:
+                raise ValueError(f"truncated or corrupt GIF data ({exc})") from None
         _check_complete(buf)
         img = cv2.imdecode(np.frombuffer(buf, dtype=np.uint8), cv2.IMREAD_COLOR)
         if img is None:
@@ -291,7 +292,7 @@ class ImageFeatures(BaseExtractor):
 
     def _load(self, item):
         if isinstance(item, (str, os.PathLike)):
-            path = check_file(item, _IMAGE_SUFFIXES, kind="image file")
+            path = check_file(item, self.file_suffixes, kind="image file")
             with open(path, "rb") as fh:
                 return self._decode(fh.read())
         if isinstance(item, (bytes, bytearray)):

@@ -12,7 +12,6 @@ from ..utils._docs import fill_doc
 from ._audio import _STAT, _pool
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
-_VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".ogv"}
 _FIT_FRAMES = 256  # frames (sampled over the training videos) the image extractor is fitted on
 _FRAME_SLACK = 0.9  # fewer decoded frames than this share of the header's count: truncated
 
@@ -74,6 +73,12 @@ class VideoFeatures(BaseExtractor):
     """
 
     _kind = "video"
+
+    #: File suffixes read from paths (OpenCV's video decoder); :func:`mmsk.auto.detect_modalities`
+    #: reads this too.
+    file_suffixes = frozenset(
+        {".mp4", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".ogv"}
+    )
 
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
@@ -172,7 +177,7 @@ class VideoFeatures(BaseExtractor):
 
     def _load(self, item):
         if isinstance(item, (str, os.PathLike)):
-            return self._read_file(check_file(item, _VIDEO_SUFFIXES, kind="video file"))
+            return self._read_file(check_file(item, self.file_suffixes, kind="video file"))
         if isinstance(item, (bytes, bytearray)):
             # OpenCV reads videos from files only: go through a private temporary file
             fd, tmp = tempfile.mkstemp(suffix=".video")

@@ -1,5 +1,6 @@
 """Multimodal autoencoder and VAE: a shared latent of every view, reconstruct any view from the others."""
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -56,7 +57,7 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
     _variational = False
 
     _parameter_constraints = {
-        "views": [dict, list, None],
+        "views": [Mapping, None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden": [tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],

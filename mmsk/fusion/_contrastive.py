@@ -1,5 +1,6 @@
 """ContrastiveDualEncoder: CLIP-style two-tower training on paired views, for cross-modal retrieval."""
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -102,7 +103,7 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
     """
 
     _parameter_constraints = {
-        "views": [dict, list, None],
+        "views": [Mapping, None],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden": [tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],

@@ -8,7 +8,8 @@ a missing view is masked out, never taken as a real all-zero observation.
 import torch
 import torch.nn as nn
 
-FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
+from ._nets import FUSIONS
+
 _MAX_TENSOR = 200_000  # largest outer-product size "tensor" fusion accepts
 
 

@@ -1,5 +1,6 @@
 """FusionClassifier: deep multimodal fusion on skorch, the fusion family a searchable parameter."""
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,15 +10,17 @@ from .._views import stacked_view_bounds, validate_multiview_data
 from ..utils._compat import Interval, StrOptions, check_is_fitted
 from ..utils._fitting import ModuleParamsMixin, encode_classes, train_float64
 
-_FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
+#: The fusion families of :class:`FusionClassifier` (here, not beside the torch modules,
+#: so that parameter validation does not import torch).
+FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
 
 class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
     """What FusionClassifier and FusionRegressor share: parameters, inputs, training, weights."""
 
     _parameter_constraints = {
-        "views": [dict, list, None],
-        "fusion": [StrOptions(set(_FUSIONS))],
+        "views": [Mapping, None],
+        "fusion": [StrOptions(set(FUSIONS))],
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
         "rank": [Interval(Integral, 1, None, closed="left")],

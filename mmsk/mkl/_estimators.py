@@ -1,5 +1,6 @@
 """MKLClassifier and MKLRegressor: one kernel (or several) per view, learned weights, X with views."""
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -58,7 +59,7 @@ _COMMON_DOC = """views : dict, list or None, default=None
 
 class _BaseMKL(BaseEstimator):
     _parameter_constraints = {
-        "views": [dict, list, None],
+        "views": [Mapping, None],
         "kernels": [str, list, tuple, dict],
         "gamma": [Interval(Real, 0, None, closed="neither"), None],
         "degree": [Interval(Integral, 1, None, closed="left")],

@@ -44,14 +44,6 @@ def test_load_av_digits_pairs_images_of_the_same_digit(shared_data):
     np.testing.assert_array_equal(again.frame["image_index"], av.frame["image_index"])
 
 
-@pytest.fixture
-def no_data_folder(monkeypatch, tmp_path):
-    """No MMSK_DATA and an empty home folder: what a fresh install sees."""
-    monkeypatch.delenv("MMSK_DATA", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
-
-
 def test_bundled_subset_matches_full_pairing(shared_data, no_data_folder):
     full = load_av_digits(shared_data)
     bundled = load_av_digits()

@@ -1,6 +1,6 @@
 """The extractors' acceptance figures on the real data sets of ../shared/data.
 
-Measured values (2 cores) are in the comments; the asserts are the issue's bars.
+Measured values (2 cores) are in the comments; the asserts are the acceptance bars.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Missing modalities on the real AV-digits table (issue 7's acceptance, at its hardest rate).
+"""Missing modalities on the real AV-digits table (the acceptance bar, at its hardest rate).
 
 Features of all 3000 rows are extracted once; two speakers are held out. The
 per-view classifiers' C are those speaker-grouped CV chooses on the training

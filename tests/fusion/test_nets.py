@@ -113,7 +113,7 @@ def test_regressor_learns_a_cross_view_product_and_handles_missing_views():
 
 
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
-def test_bad_input_named_by_the_issue():
+def test_bad_input_errors_name_the_problem():
     X, y = two_views(n=100)
     net = FusionClassifier(max_epochs=1, random_state=0)
     partial = X.copy()
