@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import Ridge
@@ -12,13 +13,20 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.utils import check_random_state
 
 from .._views import validate_multiview_data
-from ..utils._compat import Interval, StrOptions, _num_samples, _safe_indexing, check_is_fitted
+from ..utils._compat import (
+    Interval,
+    StrOptions,
+    _num_samples,
+    _safe_indexing,
+    available_if,
+    check_is_fitted,
+)
 from ..utils._docs import fill_doc
 from ..utils._fitting import encode_classes
 from ._combine import METHODS
 from ._kernels import check_user_kernel, compute_kernel, fit_gamma, kernel_params, kernel_specs
 
-_COMMON_DOC = """views : dict, list or None, default=None
+_COMMON_DOC = """views : dict or None, default=None
         The views (see :func:`mmsk.resolve_views`); None reads them from
         ``<view>__<feature>`` column names.
     kernels : str, list of str or dict, default="rbf"
@@ -118,44 +126,46 @@ class _BaseMKL(BaseEstimator):
     def _method_kwargs(self):
         return {"lam": self.lam} if self.method in ("easymkl", "gradient") else {}
 
-    def _present_weight(self, present):
-        """Per row: the total weight of the kernels whose view the row has."""
-        total = np.zeros(len(next(iter(present.values()))))
-        for (view, _), w in zip(self.kernel_specs_, self.kernel_weights_.values()):
-            total += w * present[view]
-        return total
+    def _row_weights(self, present):
+        """Per row and kernel, the weight the row gives the kernel (rows sum to one).
 
-    def _renormalise(self, K, present_rows, present_cols):
-        """Divide K[i, j] by sqrt(s_i s_j), s = weight of the kernels present: the weights of a
-        row's views renormalised, as a congruence, so the training kernel stays PSD."""
-        s_rows = self._present_weight(present_rows)
-        s_cols = self._present_weight(present_cols)
-        if (s_rows <= 0).any():
-            row = int(np.flatnonzero(s_rows <= 0)[0])
-            raise ValueError(f"row {row} has only views whose kernels have zero weight; it cannot be used.")
-        s_cols = np.where(s_cols > 0, s_cols, np.inf)  # training rows with no weighted view: no effect
-        return K / np.sqrt(np.outer(s_rows, s_cols))
+        A row uses the learned weights of the kernels whose view it has,
+        renormalised to sum to one. A row whose present kernels all have zero
+        weight gives each of them the same weight, so every row with at least
+        one view present can be predicted.
+        """
+        P = np.column_stack([present[view] for view, _ in self.kernel_specs_]).astype(np.float64)
+        W = P * np.fromiter(self.kernel_weights_.values(), dtype=np.float64)
+        unweighted = W.sum(axis=1) <= 0
+        W[unweighted] = P[unweighted]
+        total = W.sum(axis=1)
+        if (total <= 0).any():
+            row = int(np.flatnonzero(total <= 0)[0])
+            raise ValueError(f"row {row} has no view present; it cannot be used.")
+        return W / total[:, None]
 
-    def _train_kernel(self, kernels, weights):
-        K = sum(w * Kk for w, Kk in zip(weights, kernels))
-        return self._renormalise(K, self.present_fit_, self.present_fit_)
+    def _train_kernel(self, kernels):
+        """sum_k sqrt(w_ik w_jk) K_k[i, j]: a sum of congruences, so it stays PSD."""
+        W = self._row_weights(self.present_fit_)
+        return sum(np.sqrt(np.outer(W[:, k], W[:, k])) * Kk for k, Kk in enumerate(kernels))
 
     def _combined(self, X):
-        """Combined kernel between X's rows and the training rows (missing views renormalised)."""
+        """Combined kernel between X's rows and the training rows, each row with its own weights."""
         X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
-        present = {view: ~mask for view, mask in masks.items()}
-        n_fit = len(next(iter(self.present_fit_.values())))
-        K = np.zeros((X.shape[0], n_fit))
-        for (view, name), params, scale, w in zip(
-            self.kernel_specs_, self.kernel_params_, self.kernel_scales_, self.kernel_weights_.values()
+        W_rows = self._row_weights({view: ~mask for view, mask in masks.items()})
+        W_cols = self._row_weights(self.present_fit_)
+        K = np.zeros((X.shape[0], W_cols.shape[0]))
+        for k, ((view, name), params, scale) in enumerate(
+            zip(self.kernel_specs_, self.kernel_params_, self.kernel_scales_)
         ):
-            rows, cols = present[view], self.present_fit_[view]
-            if w > 0 and rows.any():
+            rows, cols = W_rows[:, k] > 0, W_cols[:, k] > 0
+            if rows.any() and cols.any():
                 block = X[np.ix_(rows, self.view_indices_[view])]
-                K[np.ix_(rows, cols)] += (
-                    w / scale * compute_kernel(block, self.X_fit_[view], view, name, params)
+                train = self.X_fit_[view][W_cols[self.present_fit_[view], k] > 0]
+                K[np.ix_(rows, cols)] += np.sqrt(np.outer(W_rows[rows, k], W_cols[cols, k])) * (
+                    compute_kernel(block, train, view, name, params) / scale
                 )
-        return self._renormalise(K, present, self.present_fit_)
+        return K
 
     def _fit_design(self, X, Y):
         """Learn the weights; return the training design: a kernel (exact) or features (Nystroem)."""
@@ -165,7 +175,8 @@ class _BaseMKL(BaseEstimator):
         )
         if self.approx_ == "exact":
             kernels = self._fit_kernels(X)
-            return self._train_kernel(kernels, self._set_weights(kernels, Y))
+            self._set_weights(kernels, Y)
+            return self._train_kernel(kernels)
         rng = check_random_state(self.random_state)
         sub = np.sort(rng.choice(n, min(n, self.weight_rows), replace=False))
         self._set_weights(self._fit_kernels(_safe_indexing(X, sub)), Y[sub])
@@ -185,20 +196,18 @@ class _BaseMKL(BaseEstimator):
         return self._features(X, masks)
 
     def _features(self, X, masks):
-        """Weighted, concatenated Nystroem maps; a missing view's block is zero, rows renormalised."""
-        present = {view: ~mask for view, mask in masks.items()}
+        """Concatenated Nystroem maps, each scaled by the row's weight for it (zero for a missing view)."""
+        W = self._row_weights({view: ~mask for view, mask in masks.items()})
         blocks = []
-        for (view, _), (nys, scale), w in zip(self.kernel_specs_, self.maps_, self.kernel_weights_.values()):
+        for k, ((view, _), (nys, scale)) in enumerate(zip(self.kernel_specs_, self.maps_)):
             F = np.zeros((X.shape[0], nys.components_.shape[0]))
-            rows = present[view]
-            if w > 0 and rows.any():
-                F[rows] = np.sqrt(w / scale) * nys.transform(X[np.ix_(rows, self.view_indices_[view])])
+            rows = W[:, k] > 0
+            if rows.any():
+                F[rows] = np.sqrt(W[rows, k] / scale)[:, None] * nys.transform(
+                    X[np.ix_(rows, self.view_indices_[view])]
+                )
             blocks.append(F)
-        s = self._present_weight(present)
-        if (s <= 0).any():
-            row = int(np.flatnonzero(s <= 0)[0])
-            raise ValueError(f"row {row} has only views whose kernels have zero weight; it cannot be used.")
-        return np.hstack(blocks) / np.sqrt(s)[:, None]
+        return np.hstack(blocks)
 
     def _design(self, X):
         """The design of new rows: kernel against the training rows, or Nystroem features."""
@@ -229,6 +238,11 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         The SVC's regularisation.
     class_weight : dict, "balanced" or None, default=None
         Passed to the SVC.
+    probability : bool, default=False
+        Learn Platt scaling so that :meth:`predict_proba` is available, as
+        :class:`~sklearn.svm.SVC` does (with ``"nystroem"``:
+        :class:`~sklearn.calibration.CalibratedClassifierCV` with the sigmoid
+        method around the linear SVM).
 
     Attributes
     ----------
@@ -251,11 +265,18 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
     Notes
     -----
     A row missing a view (all NaN) is compared with the kernels of the views
-    it has: the missing view's kernels are zero for it, and each entry of the
-    combined kernel is divided by ``sqrt(s_i * s_j)``, with ``s_i`` the total
-    weight of row i's present kernels. That renormalises the weights per row
-    and keeps the training kernel positive semi-definite; with every view
-    present it changes nothing.
+    it has. Each row ``i`` weighs kernel ``k`` by ``w_ik``: the learned
+    weights of its present kernels, renormalised to sum to one, and the
+    combined kernel is ``sum_k sqrt(w_ik w_jk) K_k[i, j]``, a sum of
+    congruences that keeps the training kernel positive semi-definite. With
+    every view present it is the plain weighted sum. A row whose present
+    kernels all have zero weight gives them equal weights: it is compared,
+    through those kernels, with the training rows that weigh them too, and
+    with no other (against none, its prediction is the model's intercept).
+
+    With ``probability=True`` the class probabilities are Platt-scaled
+    decision values, as :class:`~sklearn.svm.SVC` computes them (internal
+    5-fold cross-validation: fitting costs about five times more).
 
     Examples
     --------
@@ -273,6 +294,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         **_BaseMKL._parameter_constraints,
         "C": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "probability": ["boolean"],
     }
 
     def __init__(
@@ -287,6 +309,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         lam=0.1,
         C=1.0,
         class_weight=None,
+        probability=False,
         approx="auto",
         n_landmarks=1000,
         weight_rows=2000,
@@ -301,6 +324,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         self.lam = lam
         self.C = C
         self.class_weight = class_weight
+        self.probability = probability
         self.approx = approx
         self.n_landmarks = n_landmarks
         self.weight_rows = weight_rows
@@ -322,12 +346,38 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
         codes = encode_classes(self, y)
         design = self._fit_design(X, np.eye(len(self.classes_))[codes])
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if self.approx_ == "exact":
-            model = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight)
+            model = SVC(
+                kernel="precomputed",
+                C=self.C,
+                class_weight=self.class_weight,
+                probability=self.probability,
+                random_state=seed,
+            )
         else:
             model = LinearSVC(C=self.C, class_weight=self.class_weight)
+            if self.probability:
+                # ensemble=False: one SVM on every row (the decision function), calibrated by CV
+                model = CalibratedClassifierCV(model, method="sigmoid", cv=5, ensemble=False)
         self.estimator_ = model.fit(design, codes)
         return self
+
+    @available_if(lambda self: self.probability)
+    def predict_proba(self, X):
+        """Class probabilities (Platt scaling; needs ``probability=True``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(self._design(X))
 
     def decision_function(self, X):
         """The SVC's (or linear SVM's) decision function.
@@ -341,7 +391,7 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         scores : ndarray
         """
         check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(self._design(X))
+        return self._svm().decision_function(self._design(X))
 
     def predict(self, X):
         """Predicted classes.
@@ -355,7 +405,13 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         y : ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "estimator_")
-        return self.classes_[self.estimator_.predict(self._design(X))]
+        return self.classes_[self._svm().predict(self._design(X))]
+
+    def _svm(self):
+        """The SVM itself (inside the calibration wrapper of ``probability=True`` with Nystroem)."""
+        if isinstance(self.estimator_, CalibratedClassifierCV):
+            return self.estimator_.calibrated_classifiers_[0].estimator
+        return self.estimator_
 
 
 class MKLRegressor(RegressorMixin, _BaseMKL):

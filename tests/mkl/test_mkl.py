@@ -1,5 +1,7 @@
 """MKLClassifier and MKLRegressor: weights, views, searches and bad input."""
 
+import pickle
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -200,3 +202,60 @@ def test_gradient_method_lowers_the_kernel_ridge_objective():
     assert J(w) < J(np.ones(3) / 3)
     for vertex in np.eye(3):  # no better than the solution at any single kernel
         assert J(w) <= J(vertex) + 1e-9
+
+
+@pytest.mark.parametrize("approx", ["exact", "nystroem"])
+def test_rows_whose_views_all_got_zero_weight_use_equal_weights(approx):
+    """ALIGNF gives the noise view weight 0; rows with only that view are still predicted.
+
+    Such a row weighs the views it has equally, so it is compared, through the noise
+    kernel, with the training rows that have only the noise view too.
+    """
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    X, y = informative_and_noise(n=400)
+    signal_cols = [c for c in X.columns if c.startswith("signal__")]
+    noise_cols = [c for c in X.columns if c.startswith("noise__")]
+    Xm = X.copy()
+    Xm.loc[Xm.index[::10], signal_cols] = np.nan  # 30 training rows have the noise view only
+    Xm.loc[Xm.index[300::5], signal_cols] = np.nan  # and 20 test rows
+    mkl = MKLClassifier(method="alignf", C=10, approx=approx, n_landmarks=200, random_state=0)
+    mkl.fit(Xm.iloc[:300], y[:300])
+    assert mkl.kernel_weights_["noise:rbf"] == 0.0
+    test = Xm.iloc[300:]
+    only_noise = test[signal_cols].isna().all(axis=1).to_numpy()
+    proba = mkl.predict_proba(test) if hasattr(mkl, "predict_proba") else None
+    pred = mkl.predict(test)
+    assert pred.shape == (100,) and only_noise.sum() == 20
+    if proba is not None:
+        assert np.isfinite(proba).all()
+    if approx == "exact":
+        # such a row is compared with the training rows through the noise kernel alone
+        K = mkl._combined(test[only_noise])
+        train_noise = Xm.iloc[:300][noise_cols].to_numpy()
+        gamma = mkl.kernel_params_[mkl.kernel_specs_.index(("noise", "rbf"))]["gamma"]
+        expected = rbf_kernel(test[only_noise][noise_cols].to_numpy(), train_noise, gamma=gamma)
+        scale = mkl.kernel_scales_[mkl.kernel_specs_.index(("noise", "rbf"))]
+        has_signal = ~Xm.iloc[:300][signal_cols].isna().all(axis=1).to_numpy()
+        # training rows with the signal view give the noise kernel no weight
+        np.testing.assert_allclose(K[:, has_signal], 0.0)
+        np.testing.assert_allclose(K[:, ~has_signal], expected[:, ~has_signal] / scale, rtol=1e-10)
+        # rows with every view present are untouched: accuracy stays as on the signal view
+        assert mkl.score(test[~only_noise], y[300:][~only_noise]) > 0.85
+
+
+@pytest.mark.parametrize("approx", ["exact", "nystroem"])
+def test_probability_gives_platt_scaled_probabilities_that_follow_the_decision(approx):
+    X, y = informative_and_noise(n=400, seed=3)
+    mkl = MKLClassifier(C=10, probability=True, approx=approx, n_landmarks=200, random_state=0)
+    mkl.fit(X.iloc[:300], y[:300])
+    proba = mkl.predict_proba(X.iloc[300:])
+    assert proba.shape == (100, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    decision = mkl.decision_function(X.iloc[300:])
+    # Platt scaling is monotone in the decision value
+    order = np.argsort(decision)
+    assert np.all(np.diff(proba[order, 1]) >= -1e-9)
+    assert (proba.argmax(axis=1) == mkl.predict(X.iloc[300:])).mean() > 0.9
+    assert not hasattr(MKLClassifier(), "predict_proba")
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(mkl)).predict_proba(X.iloc[300:]), proba)
