@@ -11,7 +11,9 @@ def atomic_write(path, write):
     The temporary file is ``.<name>.<random>.tmp`` in the target's folder (the
     same file system, so the rename is atomic). On any error, or an
     interruption, it is removed and ``path`` is left as it was: no reader ever
-    sees a half-written file.
+    sees a half-written file. The file gets the permissions a plain ``open``
+    would give it (``0o666`` less the umask), not the owner-only mode of a
+    temporary file.
 
     Parameters
     ----------
@@ -30,8 +32,16 @@ def atomic_write(path, write):
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask():
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
