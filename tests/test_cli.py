@@ -255,3 +255,32 @@ def test_detection_reads_extensions_and_dtypes():
         "price": "numeric",
         "empty": None,
     }
+
+
+def test_predict_lists_unreadable_files_and_on_error_nan_predicts_every_row(
+    fitted, table_dir, tmp_path, capsys
+):
+    root, _ = table_dir
+    new = pd.read_csv(root / "new.csv").head(8)
+    (root / "broken").mkdir(exist_ok=True)
+    (root / "broken" / "cut.wav").write_bytes(b"RIFF not really")
+    (root / "broken" / "text.png").write_text("a text file named like an image")
+    new.loc[1, "recording"] = "broken/cut.wav"
+    new.loc[4, "picture"] = "broken/text.png"
+    new.to_csv(root / "new_broken.csv", index=False)
+    out = tmp_path / "pred.csv"
+
+    args = ["predict", str(fitted), str(root / "new_broken.csv"), "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "2 file(s) cannot be read" in err and "cut.wav" in err and "text.png" in err
+    assert "--on-error nan" in err and not out.exists()
+
+    assert main([*args, "--on-error", "nan"]) == 0
+    captured = capsys.readouterr().out
+    assert "cut.wav" in captured and "text.png" in captured
+    pred = pd.read_csv(out)
+    assert len(pred) == 8 and pred["prediction"].notna().all()
+    model, _ = load_model(fitted)
+    proba = pred[[f"proba_{c}" for c in model.classes_]].to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -63,8 +63,8 @@ class UnreadableFilesError(ValueError):
         where = f" (all of them are listed in {os.fspath(listed_in)})" if listed_in is not None else ""
         super().__init__(
             f"{len(failures)} file(s) cannot be read{where}:\n" + "\n".join(lines) + more + "\n"
-            "Fix or remove them, or pass on_error='nan' (mmsk fit --on-error nan) to treat those "
-            "rows' modality as missing."
+            "Fix or remove them, or pass on_error='nan' (--on-error nan on the command line) to "
+            "treat those rows' modality as missing."
         )
 
 
@@ -273,13 +273,20 @@ def _splitter(task, cv, groups, random_state):
 
 
 def _scan_files(union, table, modalities):
-    """Every unreadable file of the table's file columns (extracting through the cache)."""
+    """Every unreadable file of the table's file columns (extracting through the cache).
+
+    A fitted union's extractors are used as they are (at predict); an unfitted
+    one's are fitted on the column first.
+    """
+    fitted = hasattr(union, "transformers_")
     frames = []
-    for _, transformer, column in union.transformers:
+    for _, transformer, column in union.transformers_ if fitted else union.transformers:
         if isinstance(column, list) or modalities.get(column) not in FILE_MODALITIES:
             continue
-        extractor = clone(transformer.steps[0][1])
-        failed = extractor.fit(table[column]).failures(table[column])
+        extractor = transformer.steps[0][1]
+        if not fitted:
+            extractor = clone(extractor).fit(table[column])
+        failed = extractor.failures(table[column])
         failed.insert(1, "column", column)
         frames.append(failed)
     if not frames:
@@ -694,7 +701,7 @@ def _versions():
     }
 
 
-def predict_table(model, table, *, base_dir=None, proba=True):
+def predict_table(model, table, *, base_dir=None, proba=True, on_error="raise", print_fn=print):
     """Predictions of a model saved by :func:`fit_table` for the rows of a table.
 
     Parameters
@@ -708,6 +715,14 @@ def predict_table(model, table, *, base_dir=None, proba=True):
     base_dir : str or path-like, default=None
     proba : bool, default=True
         Add one ``proba_<class>`` column per class for classifiers.
+    on_error : {"raise", "nan"}, default="raise"
+        Unreadable files: raise :class:`UnreadableFilesError` listing all of
+        them, or treat each as a missing modality of its row (the row is
+        predicted from the modalities it has; the files are listed through
+        ``print_fn``).
+    print_fn : callable, default=print
+        Where the list of unreadable files goes with ``on_error="nan"`` (None:
+        nowhere).
 
     Returns
     -------
@@ -720,10 +735,24 @@ def predict_table(model, table, *, base_dir=None, proba=True):
         table = read_table(table)
     if table.empty:
         raise ValueError("the table has no rows")
+    if on_error not in ("raise", "nan"):
+        raise ValueError(f"on_error must be 'raise' or 'nan'; got {on_error!r}")
     data = prepare_table(table, meta["modalities"], base_dir=base_dir)
-    out = pd.DataFrame({"prediction": pipeline.predict(data)}, index=table.index)
+    features = pipeline.named_steps["features"]
+    features.set_params(**{k: on_error for k in features.get_params(deep=True) if k.endswith("__on_error")})
+    unreadable = _scan_files(features, data, meta["modalities"])
+    if len(unreadable) and on_error == "raise":
+        raise UnreadableFilesError(unreadable)
+    say = print_fn or (lambda *a, **k: None)
+    for r in unreadable.itertuples():
+        say(f"unreadable, treated as missing: row {r.row!r}, column {r.column!r}: {r.item} ({r.error})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtractionWarning)  # listed above, once
+        out = pd.DataFrame({"prediction": pipeline.predict(data)}, index=table.index)
     if proba and meta["task"] == "classification" and hasattr(pipeline, "predict_proba"):
-        p = pipeline.predict_proba(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtractionWarning)
+            p = pipeline.predict_proba(data)
         for j, c in enumerate(pipeline.classes_):
             out[f"proba_{c}"] = p[:, j]
     return out

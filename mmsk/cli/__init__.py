@@ -51,6 +51,13 @@ def main(argv=None):
     predict.add_argument("table")
     predict.add_argument("--out", required=True, help="CSV of predictions to write.")
     predict.add_argument("--no-proba", action="store_true", help="Leave out class probabilities.")
+    predict.add_argument(
+        "--on-error",
+        choices=("raise", "nan"),
+        default="raise",
+        help="Unreadable files: stop with their list (raise) or predict those rows from the "
+        "modalities they have (nan).",
+    )
     report = sub.add_parser("report", help="Rebuild report.html of a mmsk fit output folder.")
     report.add_argument("dir")
     args = parser.parse_args(argv)
@@ -100,7 +107,7 @@ def _run(args):
     if args.command == "predict":
         from ..auto import predict_table
 
-        predictions = predict_table(args.model, args.table, proba=not args.no_proba)
+        predictions = predict_table(args.model, args.table, proba=not args.no_proba, on_error=args.on_error)
         tmp = f"{args.out}.tmp"
         predictions.to_csv(tmp, index_label="row")
         os.replace(tmp, args.out)
