@@ -158,7 +158,7 @@ def search(workers, n_rows):
     pipe = Pipeline(
         [("scale", StandardScaler().set_output(transform="pandas")), ("model", EarlyFusionClassifier())]
     )
-    grid = strategy_grid("classification", n_views=4, max_epochs=30, random_state=0)
+    grid = list(strategy_grid("classification", views=["fou", "kar", "zer", "mor"], max_epochs=30).values())
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     n_candidates = sum(int(np.prod([len(v) for v in g.values()])) for g in grid)
     rows = []

@@ -67,8 +67,8 @@ def table_dir(tmp_path_factory):
 
 
 FIT_ARGS = [
-    "--target", "digit", "--groups", "speaker", "--cv", "3", "--epochs", "15",
-    "--strategies", "early", "late", "deep", "--text-features", "tfidf", "--no-progress",
+    "--target", "digit", "--groups", "speaker", "--cv", "2", "--epochs", "10",
+    "--strategies", "late", "deep", "--text-features", "tfidf", "--no-progress",
 ]  # fmt: skip
 
 
@@ -94,11 +94,28 @@ def fitted(table_dir, tmp_path_factory):
 def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
     _, unreadable = table_dir
     board = pd.read_csv(fitted / "leaderboard.csv")
-    assert set(board["strategy"]) == {"early", "late", "deep"}
+    singles = {"only recording", "only picture", "only comment", "only numeric"}
+    assert set(board["strategy"]) == {"baseline", *singles, "late", "deep"}
     assert board["mean_score"].is_monotonic_decreasing or board["rank"].is_monotonic_increasing
     assert board["mean_score"].iloc[0] > 0.85  # spoken + written digits, speakers held out
+    baseline = board.loc[board["strategy"] == "baseline", "mean_score"].item()
+    assert baseline < 0.2  # ten digits: the prior is about 0.1
     summary = json.loads((fitted / "summary.json").read_text())
-    assert {d["column"]: d["modality"] for d in summary["detection"]} == {
+    assert summary["status"] == "complete" and summary["failures"] == []
+    assert summary["baseline_score"] == pytest.approx(baseline)
+    nested = summary["nested"]
+    assert nested["outer_folds"] == 2 and len(nested["scores"]) == 2
+    assert nested["ci_low"] <= nested["mean"] <= nested["ci_high"] and nested["mean"] > baseline + 0.5
+    roles = {d["column"]: d["role"] for d in summary["detection"]}
+    assert roles == {
+        "recording": "feature",
+        "picture": "feature",
+        "comment": "feature",
+        "level": "feature",
+        "speaker": "groups",
+        "digit": "target",
+    }
+    assert {d["column"]: d["modality"] for d in summary["detection"] if d["role"] == "feature"} == {
         "recording": "audio",
         "picture": "image",
         "comment": "text",
@@ -110,6 +127,7 @@ def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
     page = (fitted / "report.html").read_text()
     for path in unreadable:  # every unreadable file is listed in the report
         assert path in page
+    assert "Nested estimate of the whole choice" in page and "Baseline accuracy" in page
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
     assert len(images) >= 3 and any("Confusion" in a for a in images) and any("ablation" in a for a in images)
     ablation = pd.read_csv(fitted / "ablation.csv")
@@ -188,6 +206,8 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
     assert found, "the browser did not run the page to its load event"
     images = json.loads(found.group(1).replace("&quot;", '"'))
     assert len(images) >= 3
+    assert "Nested estimate of the whole choice" in dom and "95% interval" in dom
+    assert "the dashed line is the baseline" in dom
     for complete, width, height, shown in images:
         assert complete and width > 100 and height > 100 and shown > 100  # decoded and laid out
     shot = tmp_path / "report.png"

@@ -76,7 +76,14 @@ features = store.read()
 pipe = Pipeline(
     [("scale", StandardScaler().set_output(transform="pandas")), ("model", EarlyFusionClassifier())]
 )
-grid = strategy_grid("classification", ["early", "late", "stacking", "cca", "deep"], max_epochs=30)
+grid = list(
+    strategy_grid(
+        "classification",
+        ["early", "late", "stacking", "cca", "deep"],
+        views=["audio", "image"],
+        max_epochs=30,
+    ).values()
+)
 cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
 with cluster, Client(cluster):
     search = GridSearchCV(pipe, grid, cv=GroupKFold(3), n_jobs=-1)

@@ -8,17 +8,13 @@ runs it all and writes a model, a leaderboard and a report;
 """
 
 from ._detect import MODALITIES, detect_modalities, prepare_table, view_names
-from ._fit import (
-    UnreadableFilesError,
-    fit_table,
-    load_model,
-    make_feature_union,
-    predict_table,
-    read_table,
-    strategy_grid,
-)
+from ._fit import UnreadableFilesError, fit_table, load_model, predict_table, read_table
+from ._presets import make_feature_union
+from ._run import FitRun
+from ._strategies import strategy_grid
 
 __all__ = [
+    "FitRun",
     "MODALITIES",
     "UnreadableFilesError",
     "detect_modalities",

@@ -18,13 +18,21 @@ def main(argv=None):
         "fit",
         help="Extract features, search fusion strategies, save the best model and a report.",
         description="TABLE is a CSV or Parquet file; file paths in it are relative to its folder. "
-        "Columns not named with --text/--image/--audio/--video/--numeric/--categorical are "
-        "detected (by extension and dtype) when none is named.",
+        "Columns named with --text/--image/--audio/--video/--numeric/--categorical take that "
+        "modality; every other column is detected (by extension and dtype) unless --only-named.",
+        epilog="Exit status: 0 when every step succeeded; 3 when the model was saved but an "
+        "explanation step (cross-validated predictions, ablation, weights, nested estimate, report) "
+        "failed, which summary.json and the report record ('partial'); 1 for bad input.",
     )
     fit.add_argument("table")
     fit.add_argument("--target", required=True, help="Column to predict.")
     for kind in MODALITIES:
         fit.add_argument(f"--{kind}", nargs="+", default=[], metavar="COL", help=f"{kind} column(s).")
+    fit.add_argument("--only-named", action="store_true", help="Use only the named columns.")
+    fit.add_argument("--drop", nargs="+", default=[], metavar="COL", help="Columns to leave out.")
+    fit.add_argument(
+        "--id", default=None, metavar="COL", help="Row identifier, carried into the predictions."
+    )
     fit.add_argument("--groups", default=None, metavar="COL", help="Folds keep each group whole.")
     fit.add_argument(
         "--strategies",
@@ -33,6 +41,18 @@ def main(argv=None):
         help="Among early, late, stacking, mkl, cca, deep (default: all that apply).",
     )
     fit.add_argument("--cv", type=int, default=5, help="Cross-validation folds (default 5).")
+    fit.add_argument(
+        "--metric",
+        default=None,
+        help="A scikit-learn scorer name (default: accuracy, or R^2 for regression).",
+    )
+    fit.add_argument(
+        "--choose",
+        choices=("best", "one-se"),
+        default="best",
+        help="one-se: the simplest candidate within one standard error of the best.",
+    )
+    fit.add_argument("--no-nested", action="store_true", help="Skip the nested cross-validated estimate.")
     fit.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
     fit.add_argument("--text-features", choices=("auto", "tfidf", "sentence"), default="auto")
     fit.add_argument(
@@ -87,12 +107,18 @@ def _run(args):
         from ..auto import fit_table
 
         named = {col: kind for kind in MODALITIES for col in getattr(args, kind)}
-        fit_table(
+        result = fit_table(
             args.table,
             args.target,
             args.out,
-            modalities=named or None,
+            modalities=named,
+            only_named=args.only_named,
+            drop=args.drop,
+            id=args.id,
             groups=args.groups,
+            metric=args.metric,
+            choose=args.choose,
+            nested=not args.no_nested,
             strategies=args.strategies,
             cv=args.cv,
             task=args.task,
@@ -103,7 +129,7 @@ def _run(args):
             progress=not args.no_progress,
             random_state=args.random_state,
         )
-        return 0
+        return 0 if result["status"] == "complete" else 3
     if args.command == "predict":
         from ..auto import predict_table
 

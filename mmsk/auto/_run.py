@@ -1,0 +1,519 @@
+"""One ``mmsk fit`` run: a small object holding the table and its settings, and the steps it takes.
+
+The steps write what they produce as soon as they have it: the leaderboard right
+after the search, then the model, then each explanation. An explanation step that
+fails is recorded (``summary.json``, the report) and the run goes on: it never
+discards the model.
+"""
+
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    ParameterGrid,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_val_score,
+)
+from sklearn.pipeline import Pipeline
+
+from ..report.layout import (
+    ABLATION_FILE,
+    LEADERBOARD_FILE,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    SUMMARY_FILE,
+    WEIGHTS_FILE,
+)
+from ..utils._io import atomic_write
+from ._detect import view_names
+from ._presets import make_feature_union, uncached
+from ._strategies import candidate_strategies, simplicity, strategy_grid
+
+#: ``FitRun.status`` when every step succeeded, and when an explanation step failed.
+COMPLETE, PARTIAL = "complete", "partial"
+#: Outer folds of the nested estimate on tables larger than this many rows (else ``cv``).
+_NESTED_LARGE = 1000
+
+
+def write_json(path, data):
+    import json
+
+    text = json.dumps(data, indent=2, default=str)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def write_csv(path, frame, **kwargs):
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, **kwargs))
+
+
+def splitter(task, cv, groups, random_state):
+    """The cross-validation splitter of a run: by group, stratified, or plain shuffled folds."""
+    if groups is not None:
+        return GroupKFold(n_splits=cv)
+    if task == "classification":
+        return StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    return KFold(n_splits=cv, shuffle=True, random_state=random_state)
+
+
+def one_se_index(results, strategies):
+    """The simplest candidate whose mean score is within one standard error of the best's.
+
+    ``results`` is a search's ``cv_results_`` (its scorer ``"score"`` is the one
+    to choose by); ``strategies`` names each candidate.
+    """
+    mean = np.asarray(results["mean_test_score"], dtype=float)
+    std = np.asarray(results["std_test_score"], dtype=float)
+    n_splits = sum(1 for k in results if k.startswith("split") and k.endswith("_test_score"))
+    best = int(np.nanargmax(mean))
+    threshold = mean[best] - std[best] / np.sqrt(max(n_splits, 1))
+    near = [j for j in range(len(mean)) if np.isfinite(mean[j]) and mean[j] >= threshold]
+    return min(near, key=lambda j: (simplicity(strategies[j]), -mean[j]))
+
+
+@dataclass
+class FitRun:
+    """A table, its target and settings, and the steps that fit, explain and save its model.
+
+    Built by :func:`mmsk.auto.fit_table` once the table is read and its columns'
+    modalities are known; :meth:`run` takes the steps in order.
+    """
+
+    table: pd.DataFrame
+    y: pd.Series
+    data: pd.DataFrame
+    modalities: dict
+    detection: pd.DataFrame
+    unreadable: pd.DataFrame
+    out: Path
+    task: str
+    target: str
+    groups: str = None
+    ids: pd.Series = None
+    strategies: tuple = None
+    cv: int = 5
+    metric: str = None
+    choose: str = "best"
+    text_features: str = "tfidf"
+    on_error: str = "raise"
+    max_epochs: int = 60
+    n_jobs: int = None
+    progress: bool = True
+    nested: bool = True
+    random_state: int = 0
+    source: str = None
+    dropped: int = 0
+    say: object = print
+    started: float = field(default_factory=time.perf_counter)
+    seconds: dict = field(default_factory=dict)
+    failures: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def feature_kwargs(self):
+        return dict(text_features=self.text_features, on_error=self.on_error, cache=str(self.out / "cache"))
+
+    @property
+    def views(self):
+        return view_names(self.modalities)
+
+    @property
+    def splitter(self):
+        return splitter(self.task, self.cv, self.groups, self.random_state)
+
+    @property
+    def group_values(self):
+        return self.table[self.groups].to_numpy() if self.groups is not None else None
+
+    @property
+    def metric_name(self):
+        if self.metric is not None:
+            return self.metric
+        return "accuracy" if self.task == "classification" else "r2"
+
+    @property
+    def binary(self):
+        return self.task == "classification" and self.y.nunique() == 2
+
+    def union(self, columns=None):
+        modalities = self.modalities if columns is None else {c: self.modalities[c] for c in columns}
+        return make_feature_union(modalities, progress=self.progress, **self.feature_kwargs)
+
+    def _scoring(self):
+        scoring = {"score": self.metric_name}
+        if self.binary and self.metric_name != "roc_auc":
+            scoring["roc_auc"] = "roc_auc"
+        return scoring
+
+    # ------------------------------------------------------------------ steps
+    def run(self):
+        """Extract, search, save the model, then explain it; returns the status."""
+        self.extract()
+        self.search()
+        self.save_model()
+        for name, step in (
+            ("cv_predictions", self.cross_validated_predictions),
+            ("ablation", self.ablation),
+            ("modality_weights", self.modality_weights),
+            ("nested_estimate", self.nested_estimate),
+        ):
+            self._explain(name, step)
+        return self.finish()
+
+    def _timed(self, name, fn):
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.seconds[name] = round(time.perf_counter() - t0, 2)
+
+    def _explain(self, name, step):
+        """Run one explanation step; a failure is recorded, and the run goes on."""
+        try:
+            self._timed(name, step)
+        except Exception as exc:  # noqa: BLE001 - any failure here must not cost the model
+            self.failures.append(
+                {
+                    "step": name,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(limit=8),
+                }
+            )
+            self.say(f"The {name.replace('_', ' ')} step failed ({type(exc).__name__}: {exc}); going on.")
+
+    def extract(self):
+        """Extract every file once (into the cache); count the rows without each view."""
+
+        def work():
+            self.features_ = clone(self.union()).fit_transform(self.data)
+
+        self._timed("extract", work)
+
+    def search(self):
+        """Grid-search the candidates, the feature stage refit in every fold; write the leaderboard."""
+        from ..model_selection import fusion_leaderboard
+
+        self.grid_ = strategy_grid(
+            self.task,
+            self.strategies,
+            views=list(self.views),
+            max_epochs=self.max_epochs,
+            random_state=self.random_state,
+        )
+        candidates = len(ParameterGrid(list(self.grid_.values())))
+        self.say(
+            f"Searching {candidates} candidates of {len(self.grid_)} strategies ({', '.join(self.grid_)}) "
+            f"with {self.cv}-fold cross-validation, scored by {self.metric_name} ..."
+        )
+        self.search_ = self._grid_search(self.grid_, self.splitter)
+        self._timed("search", lambda: self.search_.fit(self.data, self.y, groups=self.group_values))
+        results = self.search_.cv_results_
+        board = fusion_leaderboard(self.search_, strategy_param="model")
+        board = board.rename(columns={"strategy": "estimator"})
+        names = candidate_strategies(self.grid_, results["params"])
+        board.insert(0, "strategy", [names[c] for c in board["candidate"]])
+        n_splits = self.search_.n_splits_
+        board.insert(
+            board.columns.get_loc("std_score") + 1, "sem_score", board["std_score"] / np.sqrt(n_splits)
+        )
+        if "mean_test_roc_auc" in results:
+            board["roc_auc"] = [float(results["mean_test_roc_auc"][c]) for c in board["candidate"]]
+        board["chosen"] = board["candidate"] == self.search_.best_index_
+        self.leaderboard_ = board.drop(columns="candidate")
+        write_csv(self.out / LEADERBOARD_FILE, self.leaderboard_, index=False)
+        self.outputs["leaderboard"] = LEADERBOARD_FILE
+        self.say(f"Leaderboard (cross-validated {self.metric_name}):")
+        self.say(
+            self.leaderboard_.drop(columns="chosen").to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        )
+        if not np.isfinite(self.leaderboard_["mean_score"]).any():
+            raise ValueError("every candidate failed; see the warnings above")
+
+    def _grid_search(self, grid, cv):
+        scoring = self._scoring()
+        names = candidate_strategies(grid, list(ParameterGrid(list(grid.values()))))
+        if self.choose == "one-se":
+
+            def refit(results):
+                return one_se_index(results, names)
+
+        else:
+            refit = "score"
+        # memory: the feature stage is fitted once per fold and read back for every candidate
+        pipeline = Pipeline(
+            [("features", self.union()), ("model", next(iter(grid.values()))["model"][0])],
+            memory=str(self.out / "cache" / "folds"),
+        )
+        return GridSearchCV(
+            pipeline,
+            list(grid.values()),
+            scoring=scoring,
+            refit=refit,
+            cv=cv,
+            n_jobs=self.n_jobs,
+            error_score=np.nan,
+        )
+
+    def save_model(self):
+        """Write the chosen model (refit on every row) with its metadata."""
+        from .. import persist
+
+        self.model_ = self.search_.best_estimator_
+        self.model_.set_params(memory=None)
+        uncached(self.model_.named_steps["features"])
+        final = self.model_.named_steps["model"]
+        self.meta_ = {
+            "target": str(self.target),
+            "task": self.task,
+            "modalities": {str(k): v for k, v in self.modalities.items()},
+            "classes": [str(c) for c in final.classes_] if hasattr(final, "classes_") else None,
+            "id": None if self.ids is None else str(self.ids.name),
+        }
+        persist.save({"model": self.model_, "meta": self.meta_}, self.out / MODEL_FILE)
+        self.outputs["model"] = MODEL_FILE
+
+    def cross_validated_predictions(self):
+        """Out-of-fold predictions (and class probabilities) of the chosen candidate."""
+        frame = pd.DataFrame({"row": self.table.index, "y_true": self.y.to_numpy()})
+        if self.ids is not None:
+            frame.insert(1, str(self.ids.name), self.ids.to_numpy())
+        estimator = clone(self.search_.best_estimator_)
+        kwargs = dict(cv=self.splitter, groups=self.group_values)
+        if self.task == "classification" and hasattr(estimator, "predict_proba"):
+            proba = cross_val_predict(estimator, self.data, self.y, method="predict_proba", **kwargs)
+            classes = np.unique(self.y)
+            frame["y_pred"] = classes[proba.argmax(axis=1)]
+            for j, c in enumerate(classes):
+                frame[f"proba_{c}"] = proba[:, j]
+        else:
+            frame["y_pred"] = cross_val_predict(estimator, self.data, self.y, **kwargs)
+        write_csv(self.out / PREDICTIONS_FILE, frame, index=False)
+        self.outputs["cv_predictions"] = PREDICTIONS_FILE
+
+    def ablation(self):
+        """The chosen model with each view alone and left out, scored on the rows that have them."""
+        from .._views import missing_view_masks, resolve_views
+        from ..model_selection import ablation_settings
+
+        columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
+        views = self.views
+        final = self.search_.best_estimator_.named_steps["model"]
+        if len(views) < 2 or simplicity(self._chosen_strategy()) < 2:
+            table = pd.DataFrame(columns=columns)
+        else:
+            names = np.asarray(self.features_.columns)
+            missing = missing_view_masks(
+                self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
+            )
+            rows = []
+            for label, used in ablation_settings(list(views)):
+                kept = [c for v in used for c in views[v]]
+                pipe = Pipeline([("features", self.union(kept)), ("model", clone(final))])
+                usable = ~np.logical_and.reduce([missing[v] for v in used])
+                groups = self.group_values
+                scores = cross_val_score(
+                    pipe,
+                    self.data.loc[usable, kept],
+                    self.y[usable],
+                    groups=None if groups is None else groups[usable],
+                    cv=self.splitter,
+                    scoring=self.metric_name,
+                    error_score=np.nan,
+                )
+                rows.append(
+                    {
+                        "setting": label,
+                        "views": tuple(used),
+                        "rows": int(usable.sum()),
+                        "mean_score": scores.mean(),
+                        "std_score": scores.std(),
+                    }
+                )
+            table = pd.DataFrame(rows, columns=columns[:-1])
+            table["delta"] = table["mean_score"] - table["mean_score"].iloc[0]
+        self.ablation_ = table
+        write_csv(self.out / ABLATION_FILE, table, index=False)
+        self.outputs["ablation"] = ABLATION_FILE
+
+    def modality_weights(self):
+        """Mean attention/gate weight of each view (per class) when the chosen net has them."""
+        final = self.model_.named_steps["model"]
+        path = self.out / WEIGHTS_FILE
+        if getattr(final, "fusion", None) not in ("attention", "gated", "late", "hybrid"):
+            path.unlink(missing_ok=True)
+            return
+        w = final.modality_weights(self.model_.named_steps["features"].transform(self.data))
+        if self.task == "classification":
+            w = w.groupby(self.y.to_numpy()).mean()
+        else:
+            w = w.mean().to_frame("all").T
+        write_csv(path, w, index_label="group")
+        self.outputs["modality_weights"] = WEIGHTS_FILE
+
+    def nested_estimate(self):
+        """The whole choice (search, then refit) scored on folds it never saw: nested cross-validation.
+
+        Outer folds: the run's own splitter on tables up to 1000 rows, three
+        folds beyond. The interval is the outer scores' mean plus or minus a
+        t quantile times their standard error.
+        """
+        from scipy import stats
+
+        if not self.nested:
+            self.nested_ = None
+            return
+        n_outer = self.cv if len(self.table) <= _NESTED_LARGE else min(self.cv, 3)
+        outer = splitter(self.task, n_outer, self.groups, self.random_state + 1)
+        inner_cv = splitter(self.task, max(2, min(self.cv, 3)), self.groups, self.random_state)
+        scorer = check_scoring(self.search_.best_estimator_, scoring=self.metric_name)
+        scores, chosen = [], []
+        groups = self.group_values
+        for train, test in outer.split(self.data, self.y, groups):
+            grid = strategy_grid(
+                self.task,
+                self.strategies,
+                views=list(self.views),
+                max_epochs=self.max_epochs,
+                random_state=self.random_state,
+            )
+            search = self._grid_search(grid, inner_cv)
+            search.fit(
+                self.data.iloc[train], self.y.iloc[train], groups=None if groups is None else groups[train]
+            )
+            chosen.append(candidate_strategies(grid, [search.cv_results_["params"][search.best_index_]])[0])
+            scores.append(float(scorer(search.best_estimator_, self.data.iloc[test], self.y.iloc[test])))
+        scores = np.asarray(scores)
+        k = len(scores)
+        sem = scores.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan")
+        half = stats.t.ppf(0.975, k - 1) * sem if k > 1 else float("nan")
+        self.nested_ = {
+            "metric": self.metric_name,
+            "outer_folds": k,
+            "scores": [round(float(s), 4) for s in scores],
+            "chosen": chosen,
+            "mean": float(scores.mean()),
+            "ci_low": float(scores.mean() - half),
+            "ci_high": float(scores.mean() + half),
+        }
+        self.say(
+            f"Nested estimate of the whole choice ({k} outer folds): {self.metric_name} "
+            f"{scores.mean():.4f}, 95% interval [{self.nested_['ci_low']:.4f}, {self.nested_['ci_high']:.4f}]"
+        )
+
+    def _chosen_strategy(self):
+        return self.leaderboard_.loc[self.leaderboard_["chosen"], "strategy"].iloc[0]
+
+    # ------------------------------------------------------------------ summary
+    def _simpler_within_one_se(self):
+        """Simpler candidates whose mean score is within one standard error of the chosen one's."""
+        board = self.leaderboard_
+        chosen = board[board["chosen"]].iloc[0]
+        near = board[
+            (board["mean_score"] >= chosen["mean_score"] - chosen["sem_score"])
+            & (board["strategy"].map(simplicity) < simplicity(chosen["strategy"]))
+        ]
+        return near["strategy"].drop_duplicates().tolist()
+
+    def summary(self):
+        board = self.leaderboard_
+        chosen = board[board["chosen"]].iloc[0]
+        baseline = board[board["strategy"] == "baseline"]["mean_score"].max()
+        singles = board[board["strategy"].str.startswith("only ")]
+        best_single = singles.loc[singles["mean_score"].idxmax()] if len(singles) else None
+        return {
+            **self.meta_,
+            "status": PARTIAL if self.failures else COMPLETE,
+            "table": self.source,
+            "rows": int(len(self.table)),
+            "rows_without_target": self.dropped,
+            "groups": self.groups,
+            "cv": f"{type(self.splitter).__name__}(n_splits={self.cv})",
+            "metric": self.metric_name,
+            "choose": self.choose,
+            "text_features": self.text_features if "text" in self.modalities.values() else None,
+            "detection": self.detection.to_dict(orient="records"),
+            "views": self._view_counts(),
+            "unreadable": self.unreadable.astype({"row": str}).to_dict(orient="records"),
+            "on_error": self.on_error,
+            "n_features": int(self.features_.shape[1]),
+            "best": {
+                "strategy": chosen["strategy"],
+                "params": chosen["params"],
+                "mean_score": float(chosen["mean_score"]),
+                "sem_score": float(chosen["sem_score"]),
+            },
+            "baseline_score": float(baseline),
+            "best_single": None
+            if best_single is None
+            else {"strategy": best_single["strategy"], "mean_score": float(best_single["mean_score"])},
+            "simpler_within_one_se": self._simpler_within_one_se(),
+            "nested": getattr(self, "nested_", None),
+            "failures": self.failures,
+            "outputs": self.outputs,
+            "seconds": {**self.seconds, "total": round(time.perf_counter() - self.started, 2)},
+            "versions": _versions(),
+        }
+
+    def _view_counts(self):
+        from .._views import missing_view_masks, resolve_views
+
+        names = np.asarray(self.features_.columns)
+        missing = missing_view_masks(
+            self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
+        )
+        rows = []
+        for view, columns in self.views.items():
+            kind = self.modalities[columns[0]]
+            raw = self.data[columns].isna() if kind != "text" else self.data[columns].eq("")
+            rows.append(
+                {
+                    "view": view,
+                    "modality": kind,
+                    "columns": ", ".join(map(str, columns)),
+                    "missing_values": int(raw.any(axis=1).sum()),
+                    "rows_without_view": int(missing[view].sum()),
+                }
+            )
+        return rows
+
+    def finish(self):
+        """Write summary.json and the report; a failing report is recorded like any explanation."""
+        from ..report import write_report
+
+        write_json(self.out / SUMMARY_FILE, self.summary())
+        self._explain("report", lambda: write_report(self.out))
+        summary = self.summary()
+        write_json(self.out / SUMMARY_FILE, summary)
+        best = summary["best"]
+        self.say(
+            f"Chosen: {best['strategy']} {best['params']} ({self.metric_name} {best['mean_score']:.4f}). "
+            f"Model: {self.out / MODEL_FILE}; report: {self.out / 'report.html'}"
+            + (f". PARTIAL: {len(self.failures)} step(s) failed, see summary.json." if self.failures else "")
+        )
+        self.summary_ = summary
+        return summary["status"]
+
+
+def _versions():
+    import sklearn
+    import torch
+
+    from .. import __version__
+
+    return {
+        "mmsk": __version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
