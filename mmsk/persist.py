@@ -83,8 +83,18 @@ def save(estimator, path, *, unsafe=False):
     return _atomic_write(path, lambda tmp: sio.dump(estimator, tmp))
 
 
+# scikit-learn types that skops does not trust by default although they hold only data: a
+# column selector (a regular expression and dtype lists; ``mmsk fit`` selects one view with it)
+# and the parts of a calibrated classifier (a fitted estimator and two sigmoid coefficients).
+SKLEARN_DATA_TYPES = (
+    "sklearn.compose._column_transformer.make_column_selector",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+)
+
+
 def _allowed(name):
-    return name.startswith("mmsk.") or name in DEEP_MODEL_TYPES
+    return name.startswith("mmsk.") or name in DEEP_MODEL_TYPES or name in SKLEARN_DATA_TYPES
 
 
 def load(path, *, trusted=(), unsafe=False):

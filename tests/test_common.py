@@ -212,27 +212,8 @@ def test_only_named_estimators_escape_the_checks():
     assert unchecked == set(UNCHECKED_BY_TAGS)
 
 
-# Expected failures of one variant's settings only.
-EXPECTED_FAILED_WHEN = [
-    (
-        lambda est: isinstance(est, MKLClassifier) and est.probability,
-        {
-            "check_estimators_pickle": (
-                "its read-only-memmap case: scikit-learn's SVC(probability=True) fails it the same way, "
-                "as libsvm's predict_proba needs writable support-vector coefficients (the plain "
-                "pickle round trip is tested in tests/mkl/test_mkl.py)"
-            ),
-        },
-    ),
-]
-
-
 def _expected_failed(estimator):
-    failed = dict(EXPECTED_FAILED.get(type(estimator).__name__, {}))
-    for applies, checks in EXPECTED_FAILED_WHEN:
-        if applies(estimator):
-            failed.update(checks)
-    return failed
+    return EXPECTED_FAILED.get(type(estimator).__name__, {})
 
 
 def test_every_estimator_has_settings():

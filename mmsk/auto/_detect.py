@@ -31,6 +31,8 @@ _UNREADABLE_MEDIA = {
 #: Share of a column's values that must end in one modality's suffixes to call it a path column.
 _PATH_SHARE = 0.9
 _MAX_CATEGORIES = 50
+#: From this share of file paths (below _PATH_SHARE) a column is mixed, and left out.
+_MIXED_SHARE = 0.2
 
 
 def _present(column):
@@ -46,6 +48,10 @@ def _guess(column):
     values = _present(column)
     if values.empty:
         return None, "every value is missing"
+    if pd.api.types.is_integer_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        n = len(values)
+        if n > _MAX_CATEGORIES and values.nunique() == n and values.max() - values.min() == n - 1:
+            return None, "an identifier (consecutive integers, one per row); left out (--id carries it)"
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return "numeric", f"numeric dtype ({column.dtype})"
     if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column):
@@ -67,10 +73,16 @@ def _guess(column):
             None,
             f"{kind} files in a format mmsk cannot read ({common}); convert them to one of {readable}",
         )
+    looks_like_file = suffixes.isin(set().union(*_SUFFIXES.values(), _UNREADABLE_MEDIA))
+    if looks_like_file.mean() >= _MIXED_SHARE:
+        return None, (
+            f"mixed: {looks_like_file.mean():.0%} of values are file paths, the rest are not; "
+            f"left out (name it with --text/--image/... to use it)"
+        )
     n_unique = text.nunique()
     words = text.str.split().str.len().mean()
     if n_unique == len(text) and words <= 1 and len(text) > _MAX_CATEGORIES:
-        return None, "an identifier (every value unique, one word each)"
+        return None, "an identifier (every value unique, one word each); left out (--id carries it)"
     if words >= 3 or (n_unique > _MAX_CATEGORIES and n_unique > 0.5 * len(text)):
         return "text", f"free text ({words:.1f} words per value, {n_unique} distinct)"
     return "categorical", f"{n_unique} distinct values"

@@ -335,7 +335,7 @@ def _roles(table, named, roles, only_named):
             rows.append({"column": column, "role": roles[column], "modality": None, "why": ""})
         elif column in named:
             rows.append({"column": column, "role": "feature", "modality": named[column], "why": "named"})
-        elif column in found and found[column][0] is not None:
+        elif column in found and isinstance(found[column][0], str):
             modality, why = found[column]
             rows.append({"column": column, "role": "feature", "modality": modality, "why": why})
         else:

@@ -118,6 +118,7 @@ class FitRun:
     seconds: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)
     outputs: dict = field(default_factory=dict)
+    rows_without_any_view: int = 0
 
     # ------------------------------------------------------------------ settings
     @property
@@ -193,12 +194,26 @@ class FitRun:
             self.say(f"The {name.replace('_', ' ')} step failed ({type(exc).__name__}: {exc}); going on.")
 
     def extract(self):
-        """Extract every file once (into the cache); count the rows without each view."""
+        """Extract every file once (into the cache); leave out the rows with no readable view."""
+        from .._views import missing_view_masks, resolve_views
 
         def work():
             self.features_ = clone(self.union()).fit_transform(self.data)
 
         self._timed("extract", work)
+        names = np.asarray(self.features_.columns)
+        masks = missing_view_masks(
+            self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
+        )
+        empty = np.logical_and.reduce(list(masks.values()))
+        self.rows_without_any_view = int(empty.sum())
+        if empty.any():
+            self.say(f"{int(empty.sum())} row(s) have no readable view at all; they are left out.")
+            keep = ~empty
+            self.table, self.y, self.data = self.table[keep], self.y[keep], self.data[keep]
+            self.features_ = self.features_[keep]
+            if self.ids is not None:
+                self.ids = self.ids[keep]
 
     def search(self):
         """Grid-search the candidates, the feature stage refit in every fold; write the leaderboard."""
@@ -437,6 +452,7 @@ class FitRun:
             "table": self.source,
             "rows": int(len(self.table)),
             "rows_without_target": self.dropped,
+            "rows_without_any_view": self.rows_without_any_view,
             "groups": self.groups,
             "cv": f"{type(self.splitter).__name__}(n_splits={self.cv})",
             "metric": self.metric_name,

@@ -239,10 +239,8 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
     class_weight : dict, "balanced" or None, default=None
         Passed to the SVC.
     probability : bool, default=False
-        Learn Platt scaling so that :meth:`predict_proba` is available, as
-        :class:`~sklearn.svm.SVC` does (with ``"nystroem"``:
-        :class:`~sklearn.calibration.CalibratedClassifierCV` with the sigmoid
-        method around the linear SVM).
+        Learn Platt scaling so that :meth:`predict_proba` is available
+        (see Notes).
 
     Attributes
     ----------
@@ -275,8 +273,9 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
     with no other (against none, its prediction is the model's intercept).
 
     With ``probability=True`` the class probabilities are Platt-scaled
-    decision values, as :class:`~sklearn.svm.SVC` computes them (internal
-    5-fold cross-validation: fitting costs about five times more).
+    decision values: :class:`~sklearn.calibration.CalibratedClassifierCV`
+    (sigmoid, 5-fold or fewer for small classes, ``ensemble=False``) around
+    the SVM, so fitting costs about six SVM fits.
 
     Examples
     --------
@@ -346,20 +345,21 @@ class MKLClassifier(ClassifierMixin, _BaseMKL):
         validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
         codes = encode_classes(self, y)
         design = self._fit_design(X, np.eye(len(self.classes_))[codes])
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if self.approx_ == "exact":
-            model = SVC(
-                kernel="precomputed",
-                C=self.C,
-                class_weight=self.class_weight,
-                probability=self.probability,
-                random_state=seed,
-            )
+            model = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight)
         else:
             model = LinearSVC(C=self.C, class_weight=self.class_weight)
-            if self.probability:
-                # ensemble=False: one SVM on every row (the decision function), calibrated by CV
-                model = CalibratedClassifierCV(model, method="sigmoid", cv=5, ensemble=False)
+        if self.probability:
+            # Platt scaling as scikit-learn recommends it: the sigmoid fitted on cross-validated
+            # decision values, one SVM on every row (ensemble=False); a precomputed kernel is
+            # split by rows and columns, as scikit-learn splits pairwise input
+            smallest = int(np.bincount(codes).min())
+            if smallest < 2:
+                raise ValueError(
+                    "probability=True calibrates on cross-validated decision values and needs at "
+                    f"least 2 rows of every class; the smallest class has {smallest}."
+                )
+            model = CalibratedClassifierCV(model, method="sigmoid", cv=min(5, smallest), ensemble=False)
         self.estimator_ = model.fit(design, codes)
         return self
 

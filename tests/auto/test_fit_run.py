@@ -1,0 +1,221 @@
+"""``mmsk fit`` on a real table: no lost work, columns, honest choice, bad input.
+
+The table: bundled FSDD recordings (WAV files) and 8x8 digit images written as PNG
+files, a numeric column, a row identifier; some files unreadable.
+"""
+
+import json
+import shutil
+import warnings
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+
+from mmsk.auto import FitRun, fit_table, make_feature_union, prepare_table, strategy_grid
+from mmsk.cli import main
+from mmsk.datasets import bundled_data_home, load_av_digits
+from mmsk.extract import ExtractionWarning
+
+QUIET = dict(progress=False, print_fn=None, text_features="tfidf")
+
+
+@pytest.fixture(scope="module")
+def table_dir(tmp_path_factory):
+    """table.csv: 96 rows of 4 speakers (files beside it, 6 unreadable) plus id and numeric columns."""
+    root = tmp_path_factory.mktemp("fit_table")
+    (root / "files").mkdir()
+    av = load_av_digits(bundled_data_home())
+    keep = np.flatnonzero(av.frame["take"].to_numpy() < 4)
+    keep = keep[np.isin(av.groups.to_numpy()[keep], ["george", "jackson", "lucas", "theo"])]
+    rng = np.random.default_rng(0)
+    rows = []
+    for k, i in enumerate(keep):
+        png, wav = f"files/{k:03d}.png", f"files/{k:03d}.wav"
+        image = (np.asarray(av.data["image"].iloc[i], dtype=float) / 16 * 255).astype(np.uint8)
+        cv2.imwrite(str(root / png), cv2.resize(image, (32, 32), interpolation=cv2.INTER_NEAREST))
+        shutil.copyfile(av.data["audio"].iloc[i], root / wav)
+        rows.append(
+            {
+                "key": f"r{k:03d}",
+                "voice": wav,
+                "photo": png,
+                "level": rng.normal(),
+                "speaker": av.groups.iloc[i],
+                "digit": int(av.target[i]),
+            }
+        )
+    table = pd.DataFrame(rows)
+    broken = []
+    for j, r in enumerate(rng.choice(len(table), 6, replace=False)):
+        path = root / table.at[r, "voice" if j % 2 else "photo"]
+        path.write_bytes(b"this is not a media file")
+        broken.append(str(path))
+    table.to_csv(root / "table.csv", index=False)
+    return root, table, sorted(broken)
+
+
+def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path):
+    root, table, broken = table_dir
+    result = fit_table(
+        root / "table.csv",
+        "digit",
+        tmp_path,
+        groups="speaker",
+        id="key",
+        cv=2,
+        on_error="nan",
+        max_epochs=3,
+        nested=False,
+        **QUIET,
+    )
+    board = result["leaderboard"]
+    assert set(board["strategy"]) == {
+        "baseline", "only voice", "only photo", "only numeric",
+        "early", "late", "stacking", "cca", "mkl", "deep",
+    }  # fmt: skip
+    # every candidate of every strategy scored every fold: rows without a view included
+    assert board["mean_score"].notna().all(), board[board["mean_score"].isna()]
+    assert result["status"] == "complete" and result["summary"]["failures"] == []
+    for name in ("model.skops", "leaderboard.csv", "cv_predictions.csv", "ablation.csv", "report.html"):
+        assert (tmp_path / name).is_file(), name
+    cv_pred = pd.read_csv(tmp_path / "cv_predictions.csv")
+    assert list(cv_pred["key"]) == list(table["key"])  # the identifier travels
+    proba = cv_pred[[f"proba_{c}" for c in range(10)]].to_numpy()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert sorted(u["item"] for u in result["summary"]["unreadable"]) == broken
+
+
+@pytest.mark.parametrize("strategy", ["early", "late", "stacking", "cca", "mkl", "deep"])
+def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_path, strategy):
+    """The strategy as ``mmsk fit`` builds it, on the table with its unreadable files."""
+    root, table, _ = table_dir
+    modalities = {"voice": "audio", "photo": "image", "level": "numeric"}
+    data = prepare_table(table, modalities, base_dir=root)
+    union = make_feature_union(modalities, on_error="nan", cache=str(tmp_path))
+    grid = strategy_grid("classification", [strategy], views=["voice", "photo", "numeric"], max_epochs=3)
+    model = Pipeline([("features", union), ("model", grid[strategy]["model"][0])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtractionWarning)  # the unreadable files, expected
+        model.fit(data, table["digit"])
+        pred, proba = model.predict(data), model.predict_proba(data)
+    assert len(pred) == len(table) and pd.notna(pred).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (pred == table["digit"]).mean() > 0.5  # and they mean something (chance is 0.1)
+
+
+def test_a_failing_explanation_keeps_the_model_and_ends_partial(table_dir, tmp_path, monkeypatch, capsys):
+    root, _, _ = table_dir
+
+    def broken_ablation(self):
+        raise RuntimeError("the ablation broke")
+
+    monkeypatch.setattr(FitRun, "ablation", broken_ablation)
+    args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
+            "--on-error", "nan", "--strategies", "late", "--no-nested", "--no-progress",
+            "--text-features", "tfidf", "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 3  # partial
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "partial"
+    assert [f["step"] for f in summary["failures"]] == ["ablation"]
+    assert "the ablation broke" in summary["failures"][0]["error"]
+    for name in ("model.skops", "leaderboard.csv", "cv_predictions.csv", "report.html"):
+        assert (tmp_path / name).is_file(), name
+    page = (tmp_path / "report.html").read_text()
+    assert "Partial run: 1 step(s) failed" in page and "the ablation broke" in page
+    assert "PARTIAL" in capsys.readouterr().out
+
+
+def test_naming_a_column_adds_to_detection_and_identifiers_are_left_out(table_dir, tmp_path, capsys):
+    root, table, _ = table_dir
+    table = table.assign(
+        row_number=np.arange(len(table)),
+        note=[f"files/{k:03d}.png" if k % 2 else "a few words of free text" for k in range(len(table))],
+    )
+    table.to_csv(tmp_path / "t.csv", index=False)
+    shutil.copytree(root / "files", tmp_path / "files")
+    args = ["fit", str(tmp_path / "t.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
+            "--on-error", "nan", "--strategies", "early", "--no-nested", "--no-progress",
+            "--image", "photo", "--drop", "voice", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    roles = {d["column"]: (d["role"], d["modality"]) for d in summary["detection"]}
+    assert roles["photo"] == ("feature", "image")
+    assert roles["level"] == ("feature", "numeric")  # detected although photo was named
+    assert roles["voice"][0] == "dropped" and roles["digit"][0] == "target"
+    assert roles["row_number"][0] == "skipped" and roles["key"][0] == "skipped"
+    assert roles["note"][0] == "skipped"
+    whys = {d["column"]: d["why"] for d in summary["detection"]}
+    assert "identifier" in whys["row_number"] and "identifier" in whys["key"] and "mixed" in whys["note"]
+    for column in table.columns:  # every column is printed with its role
+        assert column in out
+
+    only = [*args[:-2], "--only-named", "--out", str(tmp_path / "only")]
+    assert main(only) == 0
+    summary = json.loads((tmp_path / "only" / "summary.json").read_text())
+    assert [d["column"] for d in summary["detection"] if d["role"] == "feature"] == ["photo"]
+    assert summary["rows_without_any_view"] == 3  # the unreadable photos: nothing else is used
+
+
+def test_metric_one_se_choice_and_roc_auc_on_a_binary_target(table_dir, tmp_path):
+    root, table, _ = table_dir
+    binary = table.assign(odd=table["digit"] % 2).drop(columns="digit")
+    binary.to_csv(tmp_path / "b.csv", index=False)
+    shutil.copytree(root / "files", tmp_path / "files")
+    result = fit_table(
+        tmp_path / "b.csv", "odd", tmp_path / "run", groups="speaker", cv=2, on_error="nan",
+        strategies=["early", "late"], metric="balanced_accuracy", choose="one-se", nested=False, **QUIET,
+    )  # fmt: skip
+    board = result["leaderboard"]
+    assert result["summary"]["metric"] == "balanced_accuracy"
+    assert board["roc_auc"].between(0, 1).all()
+    chosen = board[board["chosen"]].iloc[0]
+    best = board.iloc[0]
+    # the chosen candidate is within one standard error of the best, and no simpler one is
+    assert chosen["mean_score"] >= best["mean_score"] - best["sem_score"] - 1e-12
+    order = {"baseline": 0, "only voice": 1, "only photo": 1, "only numeric": 1, "early": 2, "late": 3}
+    near = board[board["mean_score"] >= best["mean_score"] - best["sem_score"] - 1e-12]
+    assert order[chosen["strategy"]] == near["strategy"].map(order).min()
+
+
+@pytest.mark.parametrize(
+    ("change", "args", "message"),
+    [
+        (lambda t: t.assign(digit=3), [], "has one class"),
+        (lambda t: t.assign(speaker="all"), ["--groups", "speaker"], "holds a single group"),
+        (lambda t: t, ["--metric", "no_such_metric"], "no_such_metric"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(table_dir, tmp_path, capsys, change, args, message):
+    root, table, _ = table_dir
+    change(table).to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["fit", str(tmp_path / "t.csv"), "--target", "digit", *args, "--out", str(out)]) == 1
+    assert message in capsys.readouterr().err
+    assert not (out / "model.skops").exists()
+
+
+def test_rows_without_a_target_are_dropped_and_counted(table_dir, tmp_path, capsys):
+    root, table, _ = table_dir
+    table = table.astype({"digit": float})
+    table.loc[[0, 5, 9], "digit"] = np.nan
+    table.to_csv(tmp_path / "t.csv", index=False)
+    shutil.copytree(root / "files", tmp_path / "files")
+    args = ["fit", str(tmp_path / "t.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
+            "--on-error", "nan", "--strategies", "early", "--no-nested", "--no-progress",
+            "--out", str(tmp_path / "run")]  # fmt: skip
+    assert main(args) == 0
+    assert "3 row(s) without a target value are left out" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["rows"] == len(table) - 3 and summary["rows_without_target"] == 3
+
+
+def test_an_output_folder_that_is_a_file_is_refused(table_dir, tmp_path, capsys):
+    root, _, _ = table_dir
+    (tmp_path / "out").write_text("I am a file")
+    assert main(["fit", str(root / "table.csv"), "--target", "digit", "--out", str(tmp_path / "out")]) == 1
+    assert "is a file" in capsys.readouterr().err
+    assert (tmp_path / "out").read_text() == "I am a file"
