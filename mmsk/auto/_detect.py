@@ -136,25 +136,46 @@ def detect_modalities(table, *, exclude=()):
     return pd.DataFrame(rows, columns=["column", "modality", "why"])
 
 
-def view_names(modalities):
-    """The views of a table: one per file or text column, one for all numeric, one for all categorical.
+def view_names(modalities, groups=None):
+    """The views of a table: one per file or text column; numeric and categorical columns grouped.
+
+    Numeric columns form views by, in order: ``groups`` (column to view name,
+    e.g. from ``mmsk fit --view``), then their own name when it follows the
+    ``<view>__<feature>`` contract (precomputed features such as
+    ``covarep__f0`` become the view ``covarep``), else the one ``numeric``
+    view. Categorical columns form the ``categorical`` view.
 
     Parameters
     ----------
     modalities : mapping of str to str
         Column to modality.
+    groups : mapping of str to str, default=None
+        Numeric column to the name of its view.
 
     Returns
     -------
     views : dict of str to list of str
-        View name to its columns, in the order of ``modalities``. Names are
-        the column names made into identifiers (``"photo file"`` gives
-        ``photo_file``); the numeric and categorical views are ``numeric``
-        and ``categorical``.
+        View name to its columns, in the order of ``modalities``. File and
+        text views are named after their column made into an identifier
+        (``"photo file"`` gives ``photo_file``).
+
+    Examples
+    --------
+    >>> from mmsk.auto import view_names
+    >>> view_names({"clip": "audio", "fou__0": "numeric", "fou__1": "numeric", "age": "numeric"})
+    {'clip': ['clip'], 'fou': ['fou__0', 'fou__1'], 'numeric': ['age']}
     """
+    groups = dict(groups or {})
     views = {}
     for column, kind in modalities.items():
-        if kind in ("numeric", "categorical"):
+        if kind == "numeric":
+            view = groups.get(column)
+            if view is None:
+                prefix, sep, feature = str(column).partition("__")
+                view = prefix if sep and feature and re.fullmatch(r"\w+", prefix) else "numeric"
+            views.setdefault(view, []).append(column)
+            continue
+        if kind == "categorical":
             views.setdefault(kind, []).append(column)
             continue
         base = re.sub(r"_+", "_", re.sub(r"\W", "_", str(column))).strip("_") or "column"
@@ -162,6 +183,13 @@ def view_names(modalities):
         while name in views or name in ("numeric", "categorical"):
             name, k = f"{base}_{k}", k + 1
         views[name] = [column]
+    for view, columns in views.items():
+        kinds = sorted({modalities[c] for c in columns})
+        if len(kinds) > 1:
+            raise ValueError(
+                f"the view {view!r} would hold columns of different modalities ({kinds}: {columns}); "
+                f"rename the columns or name the groups with views= (--view NAME=PATTERN)"
+            )
     return views
 
 

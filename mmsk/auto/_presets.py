@@ -42,9 +42,16 @@ def resolve_text_features(text_features):
 
 
 def make_feature_union(
-    modalities, *, text_features="tfidf", on_error="raise", cache=None, progress=False, n_jobs=None
+    modalities,
+    *,
+    view_groups=None,
+    text_features="tfidf",
+    on_error="raise",
+    cache=None,
+    progress=False,
+    n_jobs=None,
 ):
-    """The feature stage for a table: one view per file or text column, one numeric, one categorical.
+    """The feature stage for a table: one view per file or text column, numeric and categorical groups.
 
     Audio: MFCCs and deltas (librosa); images: HOG and colour histograms
     (OpenCV); video: frames through the image features; text: TF-IDF and
@@ -56,6 +63,8 @@ def make_feature_union(
     ----------
     modalities : mapping of str to str
         Column to modality (see :func:`detect_modalities`).
+    view_groups : mapping of str to str, default=None
+        Numeric column to its view's name; see :func:`view_names`.
     text_features : {"tfidf", "sentence"}, default="tfidf"
     on_error : {"raise", "nan"}, default="raise"
         Passed to the file and text extractors.
@@ -76,7 +85,7 @@ def make_feature_union(
     from ..compose import make_modality_union
 
     stages = {}
-    for view, columns in view_names(modalities).items():
+    for view, columns in view_names(modalities, view_groups).items():
         kind = modalities[columns[0]]
         if kind in FILE_MODALITIES:
             ext = _extractor(kind, on_error=on_error, cache=cache, progress=progress, n_jobs=n_jobs)

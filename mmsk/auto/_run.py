@@ -10,6 +10,7 @@ import platform
 import time
 import traceback
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,7 @@ class FitRun:
     task: str
     target: str
     groups: str = None
+    view_groups: dict = None
     ids: pd.Series = None
     strategies: tuple = None
     cv: int = 5
@@ -117,6 +119,7 @@ class FitRun:
     started: float = field(default_factory=time.perf_counter)
     seconds: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)
+    done: list = field(default_factory=list)
     outputs: dict = field(default_factory=dict)
     rows_without_any_view: int = 0
 
@@ -127,7 +130,7 @@ class FitRun:
 
     @property
     def views(self):
-        return view_names(self.modalities)
+        return view_names(self.modalities, self.view_groups)
 
     @property
     def splitter(self):
@@ -149,7 +152,9 @@ class FitRun:
 
     def union(self, columns=None):
         modalities = self.modalities if columns is None else {c: self.modalities[c] for c in columns}
-        return make_feature_union(modalities, progress=self.progress, **self.feature_kwargs)
+        return make_feature_union(
+            modalities, view_groups=self.view_groups, progress=self.progress, **self.feature_kwargs
+        )
 
     def _scoring(self):
         scoring = {"score": self.metric_name}
@@ -159,18 +164,77 @@ class FitRun:
 
     # ------------------------------------------------------------------ steps
     def run(self):
-        """Extract, search, save the model, then explain it; returns the status."""
+        """Extract, search, save the model, then explain it; returns the status.
+
+        A rerun into the same folder with the same table (values and files) and
+        settings reuses what the last run finished: the leaderboard and the
+        model, and each explanation step that succeeded. Steps that failed or
+        never ran are run.
+        """
         self.extract()
-        self.search()
-        self.save_model()
+        previous = self._previous_run()
+        if previous is not None:
+            self._reuse_search(previous)
+        else:
+            self.search()
+            self.save_model()
         for name, step in (
             ("cv_predictions", self.cross_validated_predictions),
             ("ablation", self.ablation),
             ("modality_weights", self.modality_weights),
             ("nested_estimate", self.nested_estimate),
         ):
+            if previous is not None and name in previous.get("done", []):
+                self.done.append(name)
+                self.seconds[name] = "reused"
+                if name == "nested_estimate":
+                    self.nested_ = previous.get("nested")
+                continue
             self._explain(name, step)
         return self.finish()
+
+    @cached_property
+    def fingerprint(self):
+        """A hash of what decides the run's results: the rows, their files, the target and settings."""
+        import joblib
+
+        from ..utils._fingerprint import rows_digest
+
+        settings = (
+            self.task, self.target, self.groups, self.modalities, self.view_groups, self.strategies,
+            self.cv, self.metric, self.choose, self.nested, self.text_features, self.on_error,
+            self.max_epochs, self.random_state, _versions()["mmsk"],
+        )  # fmt: skip
+        groups = None if self.groups is None else self.table[self.groups]
+        return joblib.hash((rows_digest(self.data), self.y, groups, settings))
+
+    def _previous_run(self):
+        """The last run's summary when it computed the same thing and its model is there, else None."""
+        import json
+
+        path = self.out / SUMMARY_FILE
+        try:
+            previous = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        same = previous.get("fingerprint") == self.fingerprint
+        if not same or not (self.out / MODEL_FILE).is_file() or not (self.out / LEADERBOARD_FILE).is_file():
+            return None
+        self.say("The output folder holds this run already: reusing its finished steps.")
+        return previous
+
+    def _reuse_search(self, previous):
+        """The leaderboard and the model of the previous run, in place of a new search."""
+        from ..report.layout import load_model
+
+        self.leaderboard_ = pd.read_csv(self.out / LEADERBOARD_FILE).fillna({"params": ""})
+        self.model_, self.meta_ = load_model(self.out)
+        self.seconds.update(search="reused", model="reused")
+        self.outputs.update(leaderboard=LEADERBOARD_FILE, model=MODEL_FILE)
+
+    def _chosen(self):
+        """A fresh copy of the chosen candidate (feature stage and model), cached per fold."""
+        return clone(self.model_).set_params(memory=str(self.out / "cache" / "folds"))
 
     def _timed(self, name, fn):
         t0 = time.perf_counter()
@@ -183,6 +247,7 @@ class FitRun:
         """Run one explanation step; a failure is recorded, and the run goes on."""
         try:
             self._timed(name, step)
+            self.done.append(name)
         except Exception as exc:  # noqa: BLE001 - any failure here must not cost the model
             self.failures.append(
                 {
@@ -303,7 +368,7 @@ class FitRun:
         frame = pd.DataFrame({"row": self.table.index, "y_true": self.y.to_numpy()})
         if self.ids is not None:
             frame.insert(1, str(self.ids.name), self.ids.to_numpy())
-        estimator = clone(self.search_.best_estimator_)
+        estimator = self._chosen()
         kwargs = dict(cv=self.splitter, groups=self.group_values)
         if self.task == "classification" and hasattr(estimator, "predict_proba"):
             proba = cross_val_predict(estimator, self.data, self.y, method="predict_proba", **kwargs)
@@ -323,7 +388,7 @@ class FitRun:
 
         columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
         views = self.views
-        final = self.search_.best_estimator_.named_steps["model"]
+        final = self.model_.named_steps["model"]
         if len(views) < 2 or simplicity(self._chosen_strategy()) < 2:
             table = pd.DataFrame(columns=columns)
         else:
@@ -391,7 +456,7 @@ class FitRun:
         n_outer = self.cv if len(self.table) <= _NESTED_LARGE else min(self.cv, 3)
         outer = splitter(self.task, n_outer, self.groups, self.random_state + 1)
         inner_cv = splitter(self.task, max(2, min(self.cv, 3)), self.groups, self.random_state)
-        scorer = check_scoring(self.search_.best_estimator_, scoring=self.metric_name)
+        scorer = check_scoring(self.model_, scoring=self.metric_name)
         scores, chosen = [], []
         groups = self.group_values
         for train, test in outer.split(self.data, self.y, groups):
@@ -449,6 +514,8 @@ class FitRun:
         return {
             **self.meta_,
             "status": PARTIAL if self.failures else COMPLETE,
+            "fingerprint": self.fingerprint,
+            "done": self.done,
             "table": self.source,
             "rows": int(len(self.table)),
             "rows_without_target": self.dropped,

@@ -28,6 +28,14 @@ def main(argv=None):
     fit.add_argument("--target", required=True, help="Column to predict.")
     for kind in MODALITIES:
         fit.add_argument(f"--{kind}", nargs="+", default=[], metavar="COL", help=f"{kind} column(s).")
+    fit.add_argument(
+        "--view",
+        nargs="+",
+        default=[],
+        metavar="NAME=PATTERN",
+        help="Group numeric columns into a named view by a glob or prefix (e.g. covarep=covarep_*); "
+        "columns named <view>__<feature> form their view without it.",
+    )
     fit.add_argument("--only-named", action="store_true", help="Use only the named columns.")
     fit.add_argument("--drop", nargs="+", default=[], metavar="COL", help="Columns to leave out.")
     fit.add_argument(
@@ -107,11 +115,15 @@ def _run(args):
         from ..auto import fit_table
 
         named = {col: kind for kind in MODALITIES for col in getattr(args, kind)}
+        views = dict(v.split("=", 1) for v in args.view if "=" in v)
+        if len(views) != len(args.view):
+            raise ValueError(f"--view takes NAME=PATTERN; got {args.view}")
         result = fit_table(
             args.table,
             args.target,
             args.out,
             modalities=named,
+            views=views,
             only_named=args.only_named,
             drop=args.drop,
             id=args.id,

@@ -1,7 +1,6 @@
 """A chunked, resumable on-disk feature store (Parquet), for tables whose features outgrow memory."""
 
 import copy
-import hashlib
 import json
 import os
 import re
@@ -16,7 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._fingerprint import RUN_ONLY_PARAMS
+from ..utils._fingerprint import RUN_ONLY_PARAMS, rows_digest
 from ..utils._io import atomic_write
 
 
@@ -78,27 +77,6 @@ def _fitted_parts(estimator):
                 found.append(part)
                 found.extend(_fitted_parts(part))
     return found
-
-
-def _rows_digest(rows):
-    """A hash of a chunk's input: its values, index and, for file paths, each file's size and mtime.
-
-    A file replaced in place changes its size or modification time, so its
-    chunk is recomputed rather than read back stale.
-    """
-    h = hashlib.sha1(joblib.hash(rows).encode())
-    frame = rows if isinstance(rows, pd.DataFrame) else None
-    values = frame.select_dtypes(include=["object", "string"]).to_numpy().ravel() if frame is not None else []
-    if frame is None and isinstance(rows, np.ndarray) and rows.dtype == object:
-        values = rows.ravel()
-    for value in values:
-        if isinstance(value, (str, os.PathLike)):
-            try:
-                st = os.stat(value)
-            except (OSError, ValueError):
-                continue
-            h.update(f"{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()
 
 
 def _feature_names(transformer, X):
@@ -443,12 +421,12 @@ def extract_to_store(transformer, X, path, *, chunk_size=1000, n_jobs=None, prog
     for chunk in range(store.n_chunks):
         start, stop = store._bounds(chunk)
         rows = X.iloc[start:stop] if isinstance(X, pd.DataFrame) else X[start:stop]
-        rows_digest = _rows_digest(rows)
-        if store._chunk_valid(chunk, rows_digest):
+        chunk_digest = rows_digest(rows)
+        if store._chunk_valid(chunk, chunk_digest):
             reused.append(chunk)
         else:
             index = rows.index if isinstance(rows, pd.DataFrame) else pd.RangeIndex(start, stop)
-            meta = {"chunk": chunk, "start": start, "stop": stop, "rows_digest": rows_digest}
+            meta = {"chunk": chunk, "start": start, "stop": stop, "rows_digest": chunk_digest}
             todo.append((rows, index, {**meta, "transformer_digest": digest, "columns": columns}))
 
     bar = None

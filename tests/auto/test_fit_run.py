@@ -219,3 +219,36 @@ def test_an_output_folder_that_is_a_file_is_refused(table_dir, tmp_path, capsys)
     assert main(["fit", str(root / "table.csv"), "--target", "digit", "--out", str(tmp_path / "out")]) == 1
     assert "is a file" in capsys.readouterr().err
     assert (tmp_path / "out").read_text() == "I am a file"
+
+
+def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path, monkeypatch):
+    root, _, _ = table_dir
+    settings = dict(groups="speaker", cv=2, on_error="nan", strategies=["late"], nested=False, **QUIET)
+
+    def broken_ablation(self):
+        raise RuntimeError("the ablation broke")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FitRun, "ablation", broken_ablation)
+        first = fit_table(root / "table.csv", "digit", tmp_path, **settings)
+    assert first["status"] == "partial" and not (tmp_path / "ablation.csv").exists()
+    model_time = (tmp_path / "model.skops").stat().st_mtime_ns
+    board = pd.read_csv(tmp_path / "leaderboard.csv")
+
+    class Searched(Exception):
+        pass
+
+    def search(self):
+        raise Searched
+
+    monkeypatch.setattr(FitRun, "search", search)
+    second = fit_table(root / "table.csv", "digit", tmp_path, **settings)
+    # no Searched raised: the search and the model were reused, not redone
+    assert (tmp_path / "model.skops").stat().st_mtime_ns == model_time
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "leaderboard.csv"), board)
+    assert second["status"] == "complete" and (tmp_path / "ablation.csv").is_file()
+    assert second["summary"]["seconds"]["search"] == "reused"
+
+    # another setting is another run: everything is computed again
+    with pytest.raises(Searched):
+        fit_table(root / "table.csv", "digit", tmp_path, **{**settings, "cv": 3})
