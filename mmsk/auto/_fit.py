@@ -119,6 +119,7 @@ def fit_table(
     metric=None,
     choose="best",
     nested=True,
+    time_limit=None,
     text_features="auto",
     on_error="raise",
     max_epochs=60,
@@ -185,6 +186,11 @@ def fit_table(
     nested : bool, default=True
         Estimate the whole choice by nested cross-validation (the search
         repeated inside outer folds; costs about as many searches as folds).
+    time_limit : float, default=None
+        Seconds for the search: strategies run simplest first, and past the
+        limit no further fusion strategy starts (the baseline and each
+        modality alone always run); the skipped ones are listed in the
+        summary and the report.
     text_features : {"auto", "tfidf", "sentence"}, default="auto"
         Auto: sentence embeddings when the offline MiniLM is installed.
     on_error : {"raise", "nan"}, default="raise"
@@ -308,6 +314,7 @@ def fit_table(
         metric=metric,
         choose=choose,
         nested=nested,
+        time_limit=time_limit,
         text_features=text_features,
         on_error=on_error,
         max_epochs=max_epochs,

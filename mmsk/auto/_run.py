@@ -68,18 +68,43 @@ def splitter(task, cv, groups, random_state):
 
 
 def one_se_index(results, strategies):
-    """The simplest candidate whose mean score is within one standard error of the best's.
+    """The simplest candidate of a search whose mean score is within one standard error of the best's.
 
     ``results`` is a search's ``cv_results_`` (its scorer ``"score"`` is the one
     to choose by); ``strategies`` names each candidate.
     """
-    mean = np.asarray(results["mean_test_score"], dtype=float)
-    std = np.asarray(results["std_test_score"], dtype=float)
     n_splits = sum(1 for k in results if k.startswith("split") and k.endswith("_test_score"))
-    best = int(np.nanargmax(mean))
-    threshold = mean[best] - std[best] / np.sqrt(max(n_splits, 1))
-    near = [j for j in range(len(mean)) if np.isfinite(mean[j]) and mean[j] >= threshold]
-    return min(near, key=lambda j: (simplicity(strategies[j]), -mean[j]))
+    board = pd.DataFrame(
+        {
+            "strategy": strategies,
+            "mean_score": np.asarray(results["mean_test_score"], dtype=float),
+            "sem_score": np.asarray(results["std_test_score"], dtype=float) / np.sqrt(max(n_splits, 1)),
+            "candidate": np.arange(len(strategies)),
+        }
+    )
+    return choose_candidate(board, "one-se")
+
+
+def choose_candidate(board, choose):
+    """The candidate to keep: the best mean score, or with ``"one-se"`` the simplest within one
+    standard error of the best (ties: the higher score)."""
+    scores = board["mean_score"].to_numpy(dtype=float)
+    best = int(np.nanargmax(scores))
+    if choose != "one-se":
+        return int(board["candidate"].iloc[best])
+    threshold = scores[best] - board["sem_score"].iloc[best]
+    near = board[np.nan_to_num(scores, nan=-np.inf) >= threshold]
+    ranked = near.assign(_simple=near["strategy"].map(simplicity)).sort_values(
+        ["_simple", "mean_score"], ascending=[True, False], kind="stable"
+    )
+    return int(ranked["candidate"].iloc[0])
+
+
+def _progress(total, enabled):
+    """One bar over every fit of the search, with its time estimate."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="search", unit="fit", disable=not enabled, leave=True)
 
 
 @dataclass
@@ -112,6 +137,7 @@ class FitRun:
     n_jobs: int = None
     progress: bool = True
     nested: bool = True
+    time_limit: float = None
     random_state: int = 0
     source: str = None
     dropped: int = 0
@@ -150,10 +176,14 @@ class FitRun:
     def binary(self):
         return self.task == "classification" and self.y.nunique() == 2
 
-    def union(self, columns=None):
+    def union(self, columns=None, progress=None):
+        """The feature stage; extractors' own progress bars only where asked (the first extraction)."""
         modalities = self.modalities if columns is None else {c: self.modalities[c] for c in columns}
         return make_feature_union(
-            modalities, view_groups=self.view_groups, progress=self.progress, **self.feature_kwargs
+            modalities,
+            view_groups=self.view_groups,
+            progress=self.progress if progress is None else progress,
+            **self.feature_kwargs,
         )
 
     def _scoring(self):
@@ -234,7 +264,7 @@ class FitRun:
 
     def _chosen(self):
         """A fresh copy of the chosen candidate (feature stage and model), cached per fold."""
-        return clone(self.model_).set_params(memory=str(self.out / "cache" / "folds"))
+        return clone(self.model_).set_params(memory=self._fold_cache)
 
     def _timed(self, name, fn):
         t0 = time.perf_counter()
@@ -281,7 +311,14 @@ class FitRun:
                 self.ids = self.ids[keep]
 
     def search(self):
-        """Grid-search the candidates, the feature stage refit in every fold; write the leaderboard."""
+        """Cross-validate the candidates, simplest strategy first; write the leaderboard; refit the chosen.
+
+        One search per strategy, with the feature stage refit in every fold (read
+        back from the fold cache by every candidate). One progress bar counts
+        the fits. Past ``time_limit`` seconds no further fusion strategy starts
+        (the baseline and each modality alone always run); the skipped ones are
+        listed in the summary and the report.
+        """
         from ..model_selection import fusion_leaderboard
 
         self.grid_ = strategy_grid(
@@ -291,54 +328,80 @@ class FitRun:
             max_epochs=self.max_epochs,
             random_state=self.random_state,
         )
-        candidates = len(ParameterGrid(list(self.grid_.values())))
+        n_splits = self.splitter.get_n_splits(self.data, self.y, self.group_values)
+        sizes = {name: len(ParameterGrid(entry)) for name, entry in self.grid_.items()}
         self.say(
-            f"Searching {candidates} candidates of {len(self.grid_)} strategies ({', '.join(self.grid_)}) "
-            f"with {self.cv}-fold cross-validation, scored by {self.metric_name} ..."
+            f"Searching {sum(sizes.values())} candidates of {len(sizes)} strategies ({', '.join(sizes)}) "
+            f"with {n_splits}-fold cross-validation, scored by {self.metric_name} ..."
         )
-        self.search_ = self._grid_search(self.grid_, self.splitter)
-        self._timed("search", lambda: self.search_.fit(self.data, self.y, groups=self.group_values))
-        results = self.search_.cv_results_
-        board = fusion_leaderboard(self.search_, strategy_param="model")
-        board = board.rename(columns={"strategy": "estimator"})
-        names = candidate_strategies(self.grid_, results["params"])
-        board.insert(0, "strategy", [names[c] for c in board["candidate"]])
-        n_splits = self.search_.n_splits_
+        boards, params, self.skipped_ = [], [], []
+        started = time.perf_counter()
+        with _progress(sum(sizes.values()) * n_splits, self.progress) as bar:
+            for name, entry in self.grid_.items():
+                late = self.time_limit is not None and time.perf_counter() - started > self.time_limit
+                if late and simplicity(name) >= 2:
+                    self.skipped_.append(name)
+                    bar.total -= sizes[name] * n_splits
+                    continue
+                search = self._grid_search({name: entry}, self.splitter, refit=False)
+                search.fit(self.data, self.y, groups=self.group_values)
+                board = fusion_leaderboard(search, strategy_param="model").rename(
+                    columns={"strategy": "estimator"}
+                )
+                board.insert(0, "strategy", name)
+                if "mean_test_roc_auc" in search.cv_results_:
+                    board["roc_auc"] = search.cv_results_["mean_test_roc_auc"][board["candidate"]]
+                board["candidate"] += len(params)
+                params += search.cv_results_["params"]
+                boards.append(board)
+                bar.update(sizes[name] * n_splits)
+        self.seconds["search"] = round(time.perf_counter() - started, 2)
+        if self.skipped_:
+            self.say(f"Time limit reached: not searched {self.skipped_}.")
+        board = pd.concat(boards, ignore_index=True)
         board.insert(
             board.columns.get_loc("std_score") + 1, "sem_score", board["std_score"] / np.sqrt(n_splits)
         )
-        if "mean_test_roc_auc" in results:
-            board["roc_auc"] = [float(results["mean_test_roc_auc"][c]) for c in board["candidate"]]
-        board["chosen"] = board["candidate"] == self.search_.best_index_
-        self.leaderboard_ = board.drop(columns="candidate")
+        board = board.sort_values("mean_score", ascending=False, kind="stable", na_position="last")
+        board["rank"] = board["mean_score"].rank(ascending=False, method="min").astype("Int64")
+        if not np.isfinite(board["mean_score"]).any():
+            write_csv(self.out / LEADERBOARD_FILE, board.drop(columns="candidate"), index=False)
+            raise ValueError("every candidate failed; see the warnings above")
+        chosen = choose_candidate(board, self.choose)
+        board["chosen"] = board["candidate"] == chosen
+        self.leaderboard_ = board.drop(columns="candidate").reset_index(drop=True)
         write_csv(self.out / LEADERBOARD_FILE, self.leaderboard_, index=False)
         self.outputs["leaderboard"] = LEADERBOARD_FILE
         self.say(f"Leaderboard (cross-validated {self.metric_name}):")
         self.say(
             self.leaderboard_.drop(columns="chosen").to_string(index=False, float_format=lambda v: f"{v:.4f}")
         )
-        if not np.isfinite(self.leaderboard_["mean_score"]).any():
-            raise ValueError("every candidate failed; see the warnings above")
+        template = self._pipeline(next(iter(self.grid_.values()))["model"][0])
+        self.model_ = self._timed(
+            "refit", lambda: clone(template).set_params(**params[chosen]).fit(self.data, self.y)
+        )
 
-    def _grid_search(self, grid, cv):
-        scoring = self._scoring()
+    def _pipeline(self, model):
+        # memory: the feature stage is fitted once per fold and read back for every candidate
+        return Pipeline([("features", self.union(progress=False)), ("model", model)], memory=self._fold_cache)
+
+    @property
+    def _fold_cache(self):
+        return str(self.out / "cache" / "folds")
+
+    def _grid_search(self, grid, cv, refit=True):
         names = candidate_strategies(grid, list(ParameterGrid(list(grid.values()))))
-        if self.choose == "one-se":
+        if refit and self.choose == "one-se":
 
             def refit(results):
                 return one_se_index(results, names)
 
-        else:
+        elif refit:
             refit = "score"
-        # memory: the feature stage is fitted once per fold and read back for every candidate
-        pipeline = Pipeline(
-            [("features", self.union()), ("model", next(iter(grid.values()))["model"][0])],
-            memory=str(self.out / "cache" / "folds"),
-        )
         return GridSearchCV(
-            pipeline,
+            self._pipeline(next(iter(grid.values()))["model"][0]),
             list(grid.values()),
-            scoring=scoring,
+            scoring=self._scoring(),
             refit=refit,
             cv=cv,
             n_jobs=self.n_jobs,
@@ -349,7 +412,6 @@ class FitRun:
         """Write the chosen model (refit on every row) with its metadata."""
         from .. import persist
 
-        self.model_ = self.search_.best_estimator_
         self.model_.set_params(memory=None)
         uncached(self.model_.named_steps["features"])
         final = self.model_.named_steps["model"]
@@ -399,7 +461,7 @@ class FitRun:
             rows = []
             for label, used in ablation_settings(list(views)):
                 kept = [c for v in used for c in views[v]]
-                pipe = Pipeline([("features", self.union(kept)), ("model", clone(final))])
+                pipe = Pipeline([("features", self.union(kept, progress=False)), ("model", clone(final))])
                 usable = ~np.logical_and.reduce([missing[v] for v in used])
                 groups = self.group_values
                 scores = cross_val_score(
@@ -541,6 +603,8 @@ class FitRun:
             if best_single is None
             else {"strategy": best_single["strategy"], "mean_score": float(best_single["mean_score"])},
             "simpler_within_one_se": self._simpler_within_one_se(),
+            "skipped": getattr(self, "skipped_", []),
+            "time_limit": self.time_limit,
             "nested": getattr(self, "nested_", None),
             "failures": self.failures,
             "outputs": self.outputs,

@@ -61,6 +61,14 @@ def main(argv=None):
         help="one-se: the simplest candidate within one standard error of the best.",
     )
     fit.add_argument("--no-nested", action="store_true", help="Skip the nested cross-validated estimate.")
+    fit.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Past this many seconds of search no further fusion strategy starts (simplest first; "
+        "the baseline and each modality alone always run).",
+    )
     fit.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
     fit.add_argument("--text-features", choices=("auto", "tfidf", "sentence"), default="auto")
     fit.add_argument(
@@ -131,6 +139,7 @@ def _run(args):
             metric=args.metric,
             choose=args.choose,
             nested=not args.no_nested,
+            time_limit=args.time_limit,
             strategies=args.strategies,
             cv=args.cv,
             task=args.task,

@@ -111,6 +111,12 @@ def _honesty(summary, metric, e):
         )
         + ".</p>"
     )
+    skipped = summary.get("skipped") or []
+    if skipped:
+        parts.append(
+            f"<p class=bad>Time limit ({summary.get('time_limit')} s) reached: not searched "
+            f"{e(', '.join(skipped))}.</p>"
+        )
     simpler = summary.get("simpler_within_one_se") or []
     if simpler:
         parts.append(

@@ -252,3 +252,17 @@ def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path,
     # another setting is another run: everything is computed again
     with pytest.raises(Searched):
         fit_table(root / "table.csv", "digit", tmp_path, **{**settings, "cv": 3})
+
+
+def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(table_dir, tmp_path, capsys):
+    root, _, _ = table_dir
+    args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
+            "--on-error", "nan", "--strategies", "early", "late", "--no-nested", "--no-progress",
+            "--time-limit", "0", "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    assert "not searched ['early', 'late']" in capsys.readouterr().out
+    board = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert set(board["strategy"]) == {"baseline", "only voice", "only photo", "only numeric"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["skipped"] == ["early", "late"]
+    assert "not searched early, late" in (tmp_path / "report.html").read_text()
