@@ -289,7 +289,9 @@ def fit_table(
         cache=str(out / "cache"),
         progress=progress,
     )
-    unreadable = _scan_files(union, data, modalities)
+    scan_started = time.perf_counter()
+    unreadable = _scan_files(union, data, modalities)  # extracts every file once, into the cache
+    scan_seconds = round(time.perf_counter() - scan_started, 2)
     if len(unreadable) and on_error == "raise":
         write_csv(out / UNREADABLE_FILE, unreadable, index=False)
         raise UnreadableFilesError(unreadable, out / UNREADABLE_FILE)
@@ -325,6 +327,7 @@ def fit_table(
         dropped=dropped,
         say=say,
         started=started,
+        seconds={"scan_files": scan_seconds},
     )
     # One BLAS thread: the search fits many small linear models, whose matrix-vector products
     # run slower split over threads (10x on 2 cores: 0.11 s against 1.1 s for a logistic

@@ -111,8 +111,36 @@ def _progress(total, enabled):
 class FitRun:
     """A table, its target and settings, and the steps that fit, explain and save its model.
 
-    Built by :func:`mmsk.auto.fit_table` once the table is read and its columns'
-    modalities are known; :meth:`run` takes the steps in order.
+    Built by :func:`mmsk.auto.fit_table` once the table is read, every column
+    has its role and unreadable files are listed; :meth:`run` takes the steps
+    in order: :meth:`extract`, :meth:`search` (writes the leaderboard, refits
+    the chosen candidate), :meth:`save_model`, then the explanations
+    (:meth:`cross_validated_predictions`, :meth:`ablation`,
+    :meth:`modality_weights`, :meth:`nested_estimate`), each recorded in
+    ``failures`` instead of stopping the run when it fails, and
+    :meth:`finish` (``summary.json`` and the report). The fields are
+    :func:`~mmsk.auto.fit_table`'s parameters, resolved.
+
+    Attributes
+    ----------
+    leaderboard_ : DataFrame
+        Every candidate's cross-validated score, best first, ``chosen`` marked.
+    model_ : Pipeline
+        The chosen candidate (feature stage and model) refit on every row.
+    nested_ : dict or None
+        The nested estimate of the whole choice: outer scores, mean, interval.
+    failures : list of dict
+        The explanation steps that failed: step, error, traceback.
+
+    See Also
+    --------
+    fit_table : builds and runs it (what ``mmsk fit`` calls).
+
+    Examples
+    --------
+    >>> from mmsk.auto import FitRun
+    >>> [name for name in ("search", "save_model", "nested_estimate", "finish") if hasattr(FitRun, name)]
+    ['search', 'save_model', 'nested_estimate', 'finish']
     """
 
     table: pd.DataFrame

@@ -129,6 +129,7 @@ def strategy_grid(task, strategies=None, *, views=("a", "b"), max_epochs=60, ran
                 (FusionClassifier if classify else FusionRegressor)(
                     fusion="attention",
                     max_epochs=max_epochs,
+                    early_stopping=True,  # stops when the held-out 10% stops improving
                     dropout=0.2,
                     modality_dropout=0.1,
                     random_state=random_state,
