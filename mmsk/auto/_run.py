@@ -201,6 +201,11 @@ class FitRun:
         return "accuracy" if self.task == "classification" else "r2"
 
     @property
+    def early_stopping(self):
+        """Deep nets stop early on tables of 1000 rows or more (their held-out 10% is then enough)."""
+        return len(self.table) >= 1000
+
+    @property
     def binary(self):
         return self.task == "classification" and self.y.nunique() == 2
 
@@ -354,6 +359,7 @@ class FitRun:
             self.strategies,
             views=list(self.views),
             max_epochs=self.max_epochs,
+            early_stopping=self.early_stopping,
             random_state=self.random_state,
         )
         n_splits = self.splitter.get_n_splits(self.data, self.y, self.group_values)
@@ -362,7 +368,7 @@ class FitRun:
             f"Searching {sum(sizes.values())} candidates of {len(sizes)} strategies ({', '.join(sizes)}) "
             f"with {n_splits}-fold cross-validation, scored by {self.metric_name} ..."
         )
-        boards, params, self.skipped_ = [], [], []
+        boards, params, self.skipped_, self.failed_strategies_ = [], [], [], []
         started = time.perf_counter()
         with _progress(sum(sizes.values()) * n_splits, self.progress) as bar:
             for name, entry in self.grid_.items():
@@ -372,7 +378,13 @@ class FitRun:
                     bar.total -= sizes[name] * n_splits
                     continue
                 search = self._grid_search({name: entry}, self.splitter, refit=False)
-                search.fit(self.data, self.y, groups=self.group_values)
+                try:
+                    search.fit(self.data, self.y, groups=self.group_values)
+                except ValueError as exc:  # every fit of the strategy failed: the others go on
+                    self.failed_strategies_.append({"strategy": name, "error": str(exc).strip()[-2000:]})
+                    self.say(f"Every fit of the {name} strategy failed; it is left out (see summary.json).")
+                    bar.update(sizes[name] * n_splits)
+                    continue
                 board = fusion_leaderboard(search, strategy_param="model").rename(
                     columns={"strategy": "estimator"}
                 )
@@ -555,6 +567,7 @@ class FitRun:
                 self.strategies,
                 views=list(self.views),
                 max_epochs=self.max_epochs,
+                early_stopping=self.early_stopping,
                 random_state=self.random_state,
             )
             search = self._grid_search(grid, inner_cv)
@@ -632,6 +645,7 @@ class FitRun:
             else {"strategy": best_single["strategy"], "mean_score": float(best_single["mean_score"])},
             "simpler_within_one_se": self._simpler_within_one_se(),
             "skipped": getattr(self, "skipped_", []),
+            "failed_strategies": getattr(self, "failed_strategies_", []),
             "time_limit": self.time_limit,
             "nested": getattr(self, "nested_", None),
             "failures": self.failures,

@@ -42,7 +42,9 @@ def _one_view(view, model):
     return make_pipeline(select, SimpleImputer(strategy="mean", add_indicator=True), model)
 
 
-def strategy_grid(task, strategies=None, *, views=("a", "b"), max_epochs=60, random_state=0):
+def strategy_grid(
+    task, strategies=None, *, views=("a", "b"), max_epochs=60, early_stopping=False, random_state=0
+):
     """The named candidates of a search over fusion strategies, for a Pipeline step ``model``.
 
     Parameters
@@ -56,6 +58,10 @@ def strategy_grid(task, strategies=None, *, views=("a", "b"), max_epochs=60, ran
         The views of the feature stage (``<view>__<feature>`` columns).
     max_epochs : int, default=60
         Epochs of the deep fusion networks.
+    early_stopping : bool, default=False
+        The deep networks stop when their held-out 10% of the training rows
+        stops improving (for large tables: on small ones that 10% is too
+        few rows to judge by).
     random_state : int, default=0
 
     Returns
@@ -129,7 +135,7 @@ def strategy_grid(task, strategies=None, *, views=("a", "b"), max_epochs=60, ran
                 (FusionClassifier if classify else FusionRegressor)(
                     fusion="attention",
                     max_epochs=max_epochs,
-                    early_stopping=True,  # stops when the held-out 10% stops improving
+                    early_stopping=early_stopping,
                     dropout=0.2,
                     modality_dropout=0.1,
                     random_state=random_state,

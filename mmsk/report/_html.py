@@ -117,6 +117,11 @@ def _honesty(summary, metric, e):
             f"<p class=bad>Time limit ({summary.get('time_limit')} s) reached: not searched "
             f"{e(', '.join(skipped))}.</p>"
         )
+    for failed in summary.get("failed_strategies") or []:
+        parts.append(
+            f"<p class=bad>Every fit of the {e(failed['strategy'])} strategy failed; it is not in the "
+            f"leaderboard.</p><pre>{e(failed['error'])}</pre>"
+        )
     simpler = summary.get("simpler_within_one_se") or []
     if simpler:
         parts.append(

@@ -24,7 +24,7 @@ QUIET = dict(progress=False, print_fn=None, text_features="tfidf")
 
 @pytest.fixture(scope="module")
 def table_dir(tmp_path_factory):
-    """table.csv: 96 rows of 4 speakers (files beside it, 6 unreadable) plus id and numeric columns."""
+    """table.csv: 96 rows of 4 speakers (files beside it; one photo missing, 5 files not media)."""
     root = tmp_path_factory.mktemp("fit_table")
     (root / "files").mkdir()
     av = load_av_digits(bundled_data_home())
@@ -51,7 +51,10 @@ def table_dir(tmp_path_factory):
     broken = []
     for j, r in enumerate(rng.choice(len(table), 6, replace=False)):
         path = root / table.at[r, "voice" if j % 2 else "photo"]
-        path.write_bytes(b"this is not a media file")
+        if j == 0:
+            path.unlink()  # a photo that is not there at all
+        else:
+            path.write_bytes(b"this is not a media file")  # a text file under a media name
         broken.append(str(path))
     table.to_csv(root / "table.csv", index=False)
     return root, table, sorted(broken)
