@@ -354,14 +354,7 @@ class FitRun:
         """
         from ..model_selection import fusion_leaderboard
 
-        self.grid_ = strategy_grid(
-            self.task,
-            self.strategies,
-            views=list(self.views),
-            max_epochs=self.max_epochs,
-            early_stopping=self.early_stopping,
-            random_state=self.random_state,
-        )
+        self.grid_ = self._strategy_grid()
         n_splits = self.splitter.get_n_splits(self.data, self.y, self.group_values)
         sizes = {name: len(ParameterGrid(entry)) for name, entry in self.grid_.items()}
         self.say(
@@ -419,6 +412,16 @@ class FitRun:
         template = self._pipeline(next(iter(self.grid_.values()))["model"][0])
         self.model_ = self._timed(
             "refit", lambda: clone(template).set_params(**params[chosen]).fit(self.data, self.y)
+        )
+
+    def _strategy_grid(self):
+        return strategy_grid(
+            self.task,
+            self.strategies,
+            views=list(self.views),
+            max_epochs=self.max_epochs,
+            early_stopping=self.early_stopping,
+            random_state=self.random_state,
         )
 
     def _pipeline(self, model):
@@ -562,14 +565,7 @@ class FitRun:
         scores, chosen = [], []
         groups = self.group_values
         for train, test in outer.split(self.data, self.y, groups):
-            grid = strategy_grid(
-                self.task,
-                self.strategies,
-                views=list(self.views),
-                max_epochs=self.max_epochs,
-                early_stopping=self.early_stopping,
-                random_state=self.random_state,
-            )
+            grid = self._strategy_grid()  # fresh estimators for every outer fold
             search = self._grid_search(grid, inner_cv)
             search.fit(
                 self.data.iloc[train], self.y.iloc[train], groups=None if groups is None else groups[train]
