@@ -22,11 +22,15 @@ import tempfile
 from pathlib import Path
 
 import cv2
+import matplotlib
 import numpy as np
 import pandas as pd
 
+matplotlib.use("Agg")
+
 from mmsk.auto import fit_table, predict_table
 from mmsk.datasets import load_av_digits
+from mmsk.plot import plot_leaderboard
 
 root = Path(tempfile.mkdtemp(prefix="mmsk_table_"))
 (root / "files").mkdir()
@@ -71,7 +75,13 @@ result = fit_table(
 print(result["ablation"][["setting", "rows", "mean_score"]].to_string(index=False))
 
 # %%
-# Predict new rows with the saved model (what ``mmsk predict`` writes).
-predictions = predict_table(root / "run", root / "new.csv")
+# The leaderboard: the baseline (dashed line), each modality alone, the fusion strategies.
+ax = plot_leaderboard(result["leaderboard"])
+ax.set_title("AV-digits table, folds by speaker")
+
+# %%
+# Predict new rows with the saved model (what ``mmsk predict --on-error nan`` writes): one of
+# them has a broken recording, predicted from its other modalities.
+predictions = predict_table(root / "run", root / "new.csv", on_error="nan")
 print(predictions.head())
 print(f"report: {root / 'run' / 'report.html'}")
