@@ -5,6 +5,7 @@ files, a numeric column, a row identifier; some files unreadable.
 """
 
 import json
+import re
 import shutil
 import warnings
 
@@ -269,3 +270,43 @@ def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(tabl
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["skipped"] == ["early", "late"]
     assert "not searched early, late" in (tmp_path / "report.html").read_text()
+
+
+def test_progress_is_one_search_bar_and_extractors_only_once(table_dir, tmp_path, capsys):
+    root, _, _ = table_dir
+    fit_table(
+        root / "table.csv", "digit", tmp_path, groups="speaker", cv=2, on_error="nan",
+        strategies=["early", "late"], nested=False, progress=True, print_fn=None, text_features="tfidf",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    # extractor bars: the file scan and the first extraction, never once per fold and candidate
+    audio_bars = len(re.findall(r"\rAudioFeatures:\s+0%", err)) + len(
+        re.findall(r"^AudioFeatures:\s+0%", err, re.M)
+    )
+    assert 1 <= audio_bars <= 2, audio_bars
+    # one bar over every fit: (baseline 1 + 3 modalities x 2 + early 4 + late 2) x 2 folds, timed
+    assert len(re.findall(r"search: 100%", err)) >= 1
+    assert re.search(r"search: 100%\|[^\n\r]*\| 26/26 \[", err)
+
+
+def test_report_plots_start_at_the_baseline_and_keep_legends_off_the_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mmsk.plot import plot_leaderboard, plot_modality_ablation
+
+    board = pd.DataFrame(
+        {"strategy": ["late", "only a", "baseline"], "params": ["", "", ""], "mean_score": [0.9, 0.8, 0.5],
+         "std_score": [0.02, 0.03, 0.01]}
+    )  # fmt: skip
+    ax = plot_leaderboard(board)
+    assert ax.get_xlim()[0] == pytest.approx(0.49)  # the baseline (minus its spread), not 0 and not 0.52
+    assert any(line.get_xdata()[0] == 0.5 for line in ax.get_lines())  # the dashed baseline line
+    ablation = pd.DataFrame(
+        {"setting": ["all views", "only a", "only b"], "mean_score": [0.9, 0.7, 0.8], "std_score": [0.01] * 3}
+    )
+    ax = plot_modality_ablation(ablation)
+    legend = ax.get_legend().get_window_extent()
+    figure = ax.figure
+    figure.canvas.draw()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, on no bar
