@@ -334,6 +334,8 @@ class FitRun:
             self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
         )
         empty = np.logical_and.reduce(list(masks.values()))
+        #: view -> rows without it, for the rows kept (the ablation and the summary read it)
+        self.missing_ = {view: mask[~empty] for view, mask in masks.items()}
         self.rows_without_any_view = int(empty.sum())
         if empty.any():
             self.say(f"{int(empty.sum())} row(s) have no readable view at all; they are left out.")
@@ -488,7 +490,6 @@ class FitRun:
 
     def ablation(self):
         """The chosen model with each view alone and left out, scored on the rows that have them."""
-        from .._views import missing_view_masks, resolve_views
         from ..model_selection import ablation_settings
 
         columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
@@ -497,10 +498,7 @@ class FitRun:
         if len(views) < 2 or simplicity(self._chosen_strategy()) < 2:
             table = pd.DataFrame(columns=columns)
         else:
-            names = np.asarray(self.features_.columns)
-            missing = missing_view_masks(
-                self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
-            )
+            missing = self.missing_
             rows = []
             for label, used in ablation_settings(list(views)):
                 kept = [c for v in used for c in views[v]]
@@ -651,12 +649,7 @@ class FitRun:
         }
 
     def _view_counts(self):
-        from .._views import missing_view_masks, resolve_views
-
-        names = np.asarray(self.features_.columns)
-        missing = missing_view_masks(
-            self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
-        )
+        missing = self.missing_
         rows = []
         for view, columns in self.views.items():
             kind = self.modalities[columns[0]]
