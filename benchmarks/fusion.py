@@ -65,9 +65,9 @@ def hand_loop(X, y, est, epochs, batch_size, device, batched):
         torch.as_tensor(codes, dtype=torch.int64),
     )
     if batched:
-        from mmsk.utils._fitting import batch_loader_class
+        from mmsk.utils._torch_data import BatchIndexLoader
 
-        loader = batch_loader_class()(data, batch_size=batch_size, shuffle=True)
+        loader = BatchIndexLoader(data, batch_size=batch_size, shuffle=True)
     else:
         loader = DataLoader(data, batch_size=batch_size, shuffle=True)
     opt = torch.optim.Adam(module.parameters(), lr=est.lr)

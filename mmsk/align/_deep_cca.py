@@ -6,14 +6,15 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._views import stacked_view_bounds
-from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, train_float64
+from ..utils._compat import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils._deep import TRAINER_CONSTRAINTS, BaseDeepEstimator, trainer_doc
+from ..utils._docs import fill_doc
 from ._cca import CCA, _BaseCCA
 
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "gelu"}
 
 
-class DeepCCA(ModuleParamsMixin, _BaseCCA):
+class DeepCCA(BaseDeepEstimator, _BaseCCA):
     """Deep CCA of two views: per-view MLP encoders trained to maximise canonical correlation.
 
     Each view's columns go through its own MLP (``hidden`` layers, then
@@ -31,34 +32,21 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
     hidden : tuple of int, default=(64,)
         Hidden layer sizes of each encoder.
     activation : {"relu", "tanh", "sigmoid", "gelu"}, default="relu"
-    max_epochs : int, default=50
-    lr : float, default=1e-3
-        Adam's learning rate.
-    batch_size : int, default=256
-        Mini-batch rows (the CCA objective is estimated per batch, so not too
-        small).
     eps : float, default=1e-3
         Ridge added to the batch covariances in the objective.
     reg : float, default=1e-3
         Shrinkage of the final linear CCA (see :class:`CCA`).
     output : {"views", "shared"}, default="views"
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    random_state : int or None, default=None
-        Seeds torch (weights and batch order): the same seed gives the same
-        model on the same device.
-    verbose : int, default=0
-        skorch's per-epoch table when > 0.
-    **module_params
-        ``module__<name>=value``: an argument of the torch module (TwoTower),
-        as in skorch; it overrides what the parameters above give the module
-        and can be searched by GridSearchCV
-        (``"<step>__module__<name>"``).
+    %(trainer)s
 
     Attributes
     ----------
     net_ : skorch.NeuralNet
         The trained encoders (``net_.module_.towers``) and training history.
+    batch_size_ : int
+        The batch size used.
+    device_ : str
+        The device it trained on.
     cca_ : CCA
         The linear CCA on the encoders' outputs.
     view_indices_ : dict of str to ndarray
@@ -98,16 +86,13 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden": [tuple, list],
         "activation": [StrOptions(_ACTIVATIONS)],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
         "eps": [Interval(Real, 0, None, closed="neither")],
         "reg": [Interval(Real, 0, 1, closed="both")],
         "output": [StrOptions({"views", "shared"})],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
+        **TRAINER_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 2, None, closed="left"), None],
     }
+    _cpu_batch_size = 256
 
     def __init__(
         self,
@@ -116,12 +101,16 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
         n_components=2,
         hidden=(64,),
         activation="relu",
-        max_epochs=50,
-        lr=1e-3,
-        batch_size=256,
         eps=1e-3,
         reg=1e-3,
         output="views",
+        max_epochs=50,
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -131,12 +120,16 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
         self.n_components = n_components
         self.hidden = hidden
         self.activation = activation
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.batch_size = batch_size
         self.eps = eps
         self.reg = reg
         self.output = output
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -144,19 +137,11 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
 
     def _encode(self, X, masks):
         """Encoder outputs of each view (NaN rows where the view is missing), side by side."""
-        import torch
+        return np.hstack(
+            self._infer_views(X, masks, self.n_components, lambda module, x, view: module.towers[view](x))
+        )
 
-        out = []
-        for tower, (view, idx) in zip(self.net_.module_.towers, self.view_indices_.items()):
-            h = np.full((X.shape[0], self.n_components), np.nan)
-            present = ~masks[view]
-            if present.any():
-                with torch.inference_mode():
-                    x = torch.as_tensor(X[np.ix_(present, idx)], dtype=torch.float64, device=self.device_)
-                    h[present] = tower(x).cpu().numpy()
-            out.append(h)
-        return np.hstack(out)
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the encoders and the final linear CCA on the rows with both views.
 
@@ -172,7 +157,6 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
         """
         from skorch import NeuralNet
 
-        self._validate_params()
         X, complete, masks = self._complete_rows(X, reset=True)
         n_ok = int(complete.sum())
         if n_ok < 2:
@@ -185,7 +169,7 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
             NeuralNet,
             TwoTower,
             criterion=CCALoss,
-            batch_size=min(self.batch_size, n_ok),
+            n_rows=n_ok,
             criterion__eps=self.eps,
             module__slices=stacked_view_bounds(self.view_indices_),
             module__n_out=self.n_components,
@@ -194,9 +178,10 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
                 {"hidden": tuple(self.hidden), "activation": self.activation},
                 from_data=("slices", "n_out"),
             ),
-            iterator_train__drop_last=n_ok > self.batch_size,  # no 1-row batch at the end
         )
-        train_float64(self.net_, data, random_state=self.random_state)
+        # no 1-row batch at the end: the batch covariances need two rows
+        self.net_.set_params(iterator_train__drop_last=n_ok % self.batch_size_ == 1)
+        self._train_net(data)
         H = self._encode(X, masks)
         views = {
             v: np.arange(j * self.n_components, (j + 1) * self.n_components)
@@ -245,7 +230,5 @@ class DeepCCA(ModuleParamsMixin, _BaseCCA):
         check_is_fitted(self, "cca_")
         return super().get_feature_names_out()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
-        return tags
+
+fill_doc(DeepCCA, {"trainer": trainer_doc(max_epochs=50, batch_size=256, module="TwoTower")})

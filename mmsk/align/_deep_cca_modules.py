@@ -3,17 +3,7 @@
 import torch
 import torch.nn as nn
 
-_ACT = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
-
-
-def mlp(d_in, hidden, d_out, activation):
-    """Linear layers of the given sizes with an activation between them."""
-    layers, d = [], d_in
-    for h in hidden:
-        layers += [nn.Linear(d, h), _ACT[activation]()]
-        d = h
-    layers.append(nn.Linear(d, d_out))
-    return nn.Sequential(*layers)
+from ..utils._nn import mlp
 
 
 class TwoTower(nn.Module):
@@ -22,7 +12,9 @@ class TwoTower(nn.Module):
     def __init__(self, slices=((0, 1), (1, 2)), hidden=(64,), n_out=2, activation="relu"):
         super().__init__()
         self.slices = [tuple(s) for s in slices]
-        self.towers = nn.ModuleList([mlp(b - a, tuple(hidden), n_out, activation) for a, b in self.slices])
+        self.towers = nn.ModuleList(
+            [mlp(b - a, tuple(hidden), n_out, activation=activation) for a, b in self.slices]
+        )
 
     def forward(self, X):
         return tuple(t(X[:, a:b]) for t, (a, b) in zip(self.towers, self.slices))

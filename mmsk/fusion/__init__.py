@@ -18,5 +18,15 @@ __all__ = [
     "LateFusionClassifier",
     "MultimodalAutoencoder",
     "MultimodalVAE",
+    "SpectrogramEncoder",
     "ViewImputer",
 ]
+
+
+def __getattr__(name):
+    # The torch modules are imported on first use, so that importing mmsk does not import torch.
+    if name == "SpectrogramEncoder":
+        from ._encoders import SpectrogramEncoder
+
+        return SpectrogramEncoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

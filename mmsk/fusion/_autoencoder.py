@@ -4,12 +4,12 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import TransformerMixin
 
 from .._views import stacked_view_bounds, validate_multiview_data
-from ..utils._compat import Interval, check_is_fitted
+from ..utils._compat import Interval, _fit_context, check_is_fitted
+from ..utils._deep import TRAINER_CONSTRAINTS, BaseDeepEstimator, masked_inputs, trainer_doc
 from ..utils._docs import fill_doc
-from ..utils._fitting import ModuleParamsMixin, train_float64
 
 _COMMON = """views : dict, list or None, default=None
         The views (two or more); None reads them from ``<view>__<feature>``
@@ -23,37 +23,20 @@ _COMMON = """views : dict, list or None, default=None
         Training only: each present view of a row is hidden from the encoders
         with this probability (one view is always kept) but still
         reconstructed, which teaches the model to fill in a missing view.
-    max_epochs : int, default=100
-    lr : float, default=1e-3
-        Adam's learning rate.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty.
-    batch_size : int, default=64
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when their loss
-        has not improved for ``patience`` epochs (the best epoch is kept).
-    validation_fraction : float, default=0.1
-    patience : int, default=5
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    random_state : int or None, default=None
-        Seeds torch (weights, batch order, modality dropout).
-    verbose : int, default=0
-        skorch's per-epoch table when > 0.
-    **module_params
-        ``module__<name>=value``: an argument of the torch module (MultimodalAE),
-        as in skorch; it overrides what the parameters above give the module
-        and can be searched by GridSearchCV
-        (``"<step>__module__<name>"``)."""
+    %(trainer)s"""
 
 _ATTRIBUTES = """net_ : skorch.NeuralNet
         The trained encoders and decoders (``net_.module_``), and the history.
+    batch_size_ : int
+        The batch size used.
+    device_ : str
+        The device it trained on.
     view_indices_ : dict of str to ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray of str"""
 
 
-class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
+class _BaseMultimodalAE(TransformerMixin, BaseDeepEstimator):
     _variational = False
 
     _parameter_constraints = {
@@ -62,29 +45,19 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
         "hidden": [tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
+        **TRAINER_CONSTRAINTS,
     }
 
     def _validate(self, X, reset):
         X, masks = validate_multiview_data(
             self, X, reset=reset, min_views=2, allow_missing_views=True, dtype=np.float64
         )
-        mask = np.column_stack([~masks[v] for v in self.view_indices_]).astype(np.float64)
-        idx = np.concatenate(list(self.view_indices_.values()))
-        return {"x": np.nan_to_num(X[:, idx], nan=0.0), "mask": mask}
+        return masked_inputs(X, masks, self.view_indices_)
 
     def _net_params(self):
         return {}
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the encoders and decoders to reconstruct every present view.
 
@@ -103,7 +76,6 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
 
         from ._autoencoder_modules import MultimodalAE, ReconstructionLoss
 
-        self._validate_params()
         inputs = self._validate(X, reset=True)
         n = len(inputs["x"])
         if n < 2:
@@ -113,7 +85,7 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
             NeuralNet,
             MultimodalAE,
             criterion=ReconstructionLoss,
-            batch_size=min(self.batch_size, n),
+            n_rows=n,
             criterion__slices=slices,
             module__slices=slices,
             module__latent_dim=self.latent_dim,
@@ -127,25 +99,20 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
                 },
                 from_data=("slices", "latent_dim", "variational"),
             ),
-            optimizer__weight_decay=self.weight_decay,
             **self._net_params(),
         )
-        target = np.hstack([inputs["x"], inputs["mask"]])
-        train_float64(self.net_, inputs, target, random_state=self.random_state)
+        self._train_net(inputs, np.hstack([inputs["x"], inputs["mask"]]))
         self.n_features_out_ = self.latent_dim
         return self
 
     def _run(self, inputs, what):
-        import torch
+        """The latent (posterior mean) or its decoding, from each row's present views."""
 
-        module = self.net_.module_
-        module.eval()
-        with torch.inference_mode():
-            x = torch.as_tensor(inputs["x"], device=self.device_)
-            mask = torch.as_tensor(inputs["mask"], device=self.device_)
+        def run(module, x, mask):
             mu, _ = module.encode(x, mask)
-            out = mu if what == "latent" else module.decode(mu)
-            return out.cpu().numpy()
+            return mu if what == "latent" else module.decode(mu)
+
+        return self._infer(run, inputs["x"], inputs["mask"])
 
     def transform(self, X, y=None):
         """The shared latent of each row, from the views it has.
@@ -176,17 +143,11 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
         X_rec : ndarray of shape (n_samples, n_features_in_)
             Columns outside every view are NaN.
         """
-        import torch
-
         check_is_fitted(self, "net_")
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
             raise ValueError(f"Z must have shape (n_samples, {self.latent_dim}); got {Z.shape}.")
-        with torch.inference_mode():
-            module = self.net_.module_
-            module.eval()
-            rec = module.decode(torch.as_tensor(Z, device=self.device_)).cpu().numpy()
-        return self._scatter(rec)
+        return self._scatter(self._infer(lambda module, z: module.decode(z), Z))
 
     def _scatter(self, rec):
         out = np.full((len(rec), self.n_features_in_), np.nan)
@@ -247,12 +208,6 @@ class _BaseMultimodalAE(ModuleParamsMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         return np.asarray([f"latent{j}" for j in range(self.latent_dim)], dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # only whole missing views
-        tags.non_deterministic = self.random_state is None
-        return tags
-
 
 class MultimodalAutoencoder(_BaseMultimodalAE):
     """Multimodal autoencoder: one shared latent from all views, every view reconstructed from it.
@@ -311,7 +266,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
         max_epochs=100,
         lr=1e-3,
         weight_decay=0.0,
-        batch_size=64,
+        batch_size=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -397,7 +352,7 @@ class MultimodalVAE(_BaseMultimodalAE):
         max_epochs=100,
         lr=1e-3,
         weight_decay=0.0,
-        batch_size=64,
+        batch_size=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -429,4 +384,11 @@ class MultimodalVAE(_BaseMultimodalAE):
 
 
 for _cls in (MultimodalAutoencoder, MultimodalVAE):
-    fill_doc(_cls, {"common": _COMMON, "attributes": _ATTRIBUTES})
+    fill_doc(
+        _cls,
+        {
+            "common": _COMMON
+            % {"trainer": trainer_doc(max_epochs=100, batch_size=64, module="MultimodalAE")},
+            "attributes": _ATTRIBUTES,
+        },
+    )

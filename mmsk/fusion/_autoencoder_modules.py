@@ -4,7 +4,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._modules import drop_views, mlp
+from ..utils._nn import mlp
+from ._modules import drop_views
 
 
 class MultimodalAE(nn.Module):

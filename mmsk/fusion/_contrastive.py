@@ -4,14 +4,15 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import TransformerMixin
 
 from .._views import stacked_view_bounds, validate_multiview_data
-from ..utils._compat import Interval, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, train_float64
+from ..utils._compat import Interval, _fit_context, check_is_fitted
+from ..utils._deep import TRAINER_CONSTRAINTS, BaseDeepEstimator, trainer_doc
+from ..utils._docs import fill_doc
 
 
-class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator):
+class ContrastiveDualEncoder(TransformerMixin, BaseDeepEstimator):
     """CLIP-style dual encoder: one tower per view, trained with InfoNCE into a shared space.
 
     Each of the two views goes through its own MLP tower into a shared
@@ -39,29 +40,7 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
     learn_temperature : bool, default=True
         Learn the temperature along with the towers (CLIP does; it is clamped
         at 0.01).
-    max_epochs : int, default=100
-    lr : float, default=1e-3
-        Adam's learning rate.
-    weight_decay : float, default=0.0
-        Adam's L2 penalty; on small data it matters (the towers overfit).
-    batch_size : int, default=128
-        Rows per batch: the negatives of each row are the batch's other rows.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when their loss
-        has not improved for ``patience`` epochs (the best epoch is kept).
-    validation_fraction : float, default=0.1
-    patience : int, default=5
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    random_state : int or None, default=None
-        Seeds torch (weights, batch order).
-    verbose : int, default=0
-        skorch's per-epoch table when > 0.
-    **module_params
-        ``module__<name>=value``: an argument of the torch module (DualEncoder),
-        as in skorch; it overrides what the parameters above give the module
-        and can be searched by GridSearchCV
-        (``"<step>__module__<name>"``).
+    %(trainer)s
 
     Attributes
     ----------
@@ -69,6 +48,10 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
         The trained towers (``net_.module_``) and training history.
     temperature_ : float
         The final temperature.
+    batch_size_ : int
+        The batch size used.
+    device_ : str
+        The device it trained on.
     view_indices_ : dict of str to ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -85,6 +68,8 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
     pushes an image away from its other captions. Rows missing either view are
     left out of training; ``transform`` gives NaN for a missing view. The
     network runs in float64, so a row's embedding does not depend on its batch.
+    The negatives of each row are its batch's other rows: larger batches give
+    harder negatives.
 
     Examples
     --------
@@ -109,17 +94,10 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "learn_temperature": ["boolean"],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
+        **TRAINER_CONSTRAINTS,
+        "batch_size": [Interval(Integral, 2, None, closed="left"), None],
     }
+    _cpu_batch_size = 128
 
     def __init__(
         self,
@@ -133,7 +111,7 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
         max_epochs=100,
         lr=1e-3,
         weight_decay=0.0,
-        batch_size=128,
+        batch_size=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -171,6 +149,7 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
             )
         return X, masks
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the two towers on the rows that have both views.
 
@@ -189,7 +168,6 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
 
         from ._contrastive_modules import DualEncoder, InfoNCELoss
 
-        self._validate_params()
         X, masks = self._validate(X, reset=True)
         if y is None:
             groups = np.arange(X.shape[0])
@@ -206,12 +184,11 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
             )
         idx = np.concatenate(list(self.view_indices_.values()))
         data = X[np.ix_(complete, idx)]
-        batch = min(self.batch_size, n_ok)
         self.net_ = self._make_net(
             NeuralNet,
             DualEncoder,
             criterion=InfoNCELoss,
-            batch_size=batch,
+            n_rows=n_ok,
             module__slices=stacked_view_bounds(self.view_indices_),
             module__embed_dim=self.embed_dim,
             **self._module_kwargs(
@@ -224,29 +201,17 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
                 },
                 from_data=("slices", "embed_dim"),
             ),
-            optimizer__weight_decay=self.weight_decay,
-            iterator_train__drop_last=n_ok % batch == 1,  # a 1-row batch has no negatives
         )
-        train_float64(self.net_, data, groups[complete], random_state=self.random_state)
+        # a 1-row batch has no negatives
+        self.net_.set_params(iterator_train__drop_last=n_ok % self.batch_size_ == 1)
+        self._train_net(data, groups[complete])
         self.temperature_ = float(1.0 / self.net_.module_.logit_scale.detach().clamp(max=np.log(100.0)).exp())
         self.n_features_out_ = 2 * self.embed_dim
         return self
 
     def _embed(self, X, masks):
-        import torch
-
-        module = self.net_.module_
-        module.eval()
-        out = []
-        for j, (view, idx) in enumerate(self.view_indices_.items()):
-            E = np.full((X.shape[0], self.embed_dim), np.nan)
-            present = ~masks[view]
-            if present.any():
-                with torch.inference_mode():
-                    xv = torch.as_tensor(X[np.ix_(present, idx)], dtype=torch.float64, device=self.device_)
-                    E[present] = module.embed_view(xv, j).cpu().numpy()
-            out.append(E)
-        return out
+        """Each view's unit-norm embedding; NaN rows where the row misses the view."""
+        return self._infer_views(X, masks, self.embed_dim, lambda module, x, view: module.embed_view(x, view))
 
     def transform(self, X, y=None):
         """Each view's unit-norm embedding in the shared space, side by side.
@@ -324,8 +289,6 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
 
     def _label_embeddings(self, labels, text_embedder, template, text_view):
         """Each label's prompt through ``text_embedder`` and the text view's tower."""
-        import torch
-
         if text_embedder is None:
             from ..extract import SentenceEmbedder
 
@@ -344,10 +307,7 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
                 f"text_embedder gives {T.shape[1] if T.ndim == 2 else T.shape} features per label, but view "
                 f"{text_view!r} has {width} columns; embed the labels as that view was embedded."
             )
-        module = self.net_.module_
-        module.eval()
-        with torch.inference_mode():
-            return module.embed_view(torch.as_tensor(T, device=self.device_), j).cpu().numpy()
+        return self._infer(lambda module, t: module.embed_view(t, j), T)
 
     def zero_shot_proba(self, X, labels, *, text_embedder=None, template="{}", view=None):
         """Class probabilities from label names alone (CLIP / DeViSE zero-shot classification).
@@ -433,7 +393,10 @@ class ContrastiveDualEncoder(ModuleParamsMixin, TransformerMixin, BaseEstimator)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # only whole missing views
-        tags.non_deterministic = self.random_state is None
         tags.target_tags.required = False
         return tags
+
+
+fill_doc(
+    ContrastiveDualEncoder, {"trainer": trainer_doc(max_epochs=100, batch_size=128, module="DualEncoder")}
+)

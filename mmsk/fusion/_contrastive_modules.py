@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._modules import mlp
+from ..utils._nn import mlp
 
 _MAX_LOGIT_SCALE = math.log(100.0)  # CLIP clamps the inverse temperature at 100
 

@@ -4,37 +4,35 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 
 from .._views import stacked_view_bounds, validate_multiview_data
-from ..utils._compat import Interval, StrOptions, check_is_fitted
-from ..utils._fitting import ModuleParamsMixin, encode_classes, train_float64
+from ..utils._compat import Interval, StrOptions, _fit_context, check_is_fitted
+from ..utils._deep import TRAINER_CONSTRAINTS, BaseDeepEstimator, masked_inputs, trainer_doc
+from ..utils._docs import fill_doc
+from ..utils._fitting import encode_classes
 
 #: The fusion families of :class:`FusionClassifier` (here, not beside the torch modules,
 #: so that parameter validation does not import torch).
 FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
 
+#: Default probability of masking a present view of a training row (see FusionClassifier's Notes).
+MODALITY_DROPOUT = 0.3
 
-class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
+
+class _BaseFusionNet(BaseDeepEstimator):
     """What FusionClassifier and FusionRegressor share: parameters, inputs, training, weights."""
 
     _parameter_constraints = {
         "views": [Mapping, None],
         "fusion": [StrOptions(set(FUSIONS))],
+        "encoders": [Mapping, None],
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
         "rank": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "modality_dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
+        **TRAINER_CONSTRAINTS,
     }
 
     def __init__(
@@ -42,14 +40,16 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
         views=None,
         *,
         fusion="concat",
+        encoders=None,
         hidden=64,
         embed_dim=32,
         rank=4,
         dropout=0.0,
-        modality_dropout=0.0,
+        modality_dropout=MODALITY_DROPOUT,
         max_epochs=50,
         lr=1e-3,
-        batch_size=64,
+        weight_decay=0.0,
+        batch_size=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -60,6 +60,7 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
     ):
         self.views = views
         self.fusion = fusion
+        self.encoders = encoders
         self.hidden = hidden
         self.embed_dim = embed_dim
         self.rank = rank
@@ -67,6 +68,7 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
         self.modality_dropout = modality_dropout
         self.max_epochs = max_epochs
         self.lr = lr
+        self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -76,25 +78,52 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
         self.verbose = verbose
         self._store_module_params(module_params)
 
-    def _inputs(self, X, masks):
-        """skorch's dict input: the views side by side (missing ones zero-filled) and the mask."""
-        idx = np.concatenate(list(self.view_indices_.values()))
-        x = np.nan_to_num(np.asarray(X[:, idx], dtype=np.float64), nan=0.0)
-        mask = np.column_stack([~masks[v] for v in self.view_indices_]).astype(np.float64)
-        return {"x": x, "mask": mask}
+    def _encoder_specs(self, given):
+        """One entry per view for FusionNet: None (the built-in MLP) or ``(factory, kwargs)``.
+
+        ``given`` loses its ``encoders__<view>__<name>`` entries, which become
+        the kwargs of that view's encoder.
+        """
+        encoders = dict(self.encoders or {})
+        unknown = sorted(set(encoders) - set(self.view_indices_))
+        if unknown:
+            raise ValueError(
+                f"encoders names view(s) {unknown} that X does not have; its views are "
+                f"{list(self.view_indices_)}."
+            )
+        for view, factory in encoders.items():
+            if not callable(factory):
+                raise TypeError(
+                    f"encoders[{view!r}] must be a torch.nn.Module class or a function building one; "
+                    f"got {factory!r}."
+                )
+        kwargs = {view: {} for view in encoders}
+        for key in [k for k in given if k.startswith("encoders__")]:
+            view, _, name = key[len("encoders__") :].partition("__")
+            if view not in encoders or not name:
+                raise ValueError(
+                    f"module__{key} sets an argument of view {view!r}'s encoder, but encoders gives a module "
+                    f"for {sorted(encoders)} only; write module__encoders__<view>__<argument>."
+                )
+            kwargs[view][name] = given.pop(key)
+        return [(encoders[v], kwargs[v]) if v in encoders else None for v in self.view_indices_]
 
     def _train(self, X, y, masks, n_out, net_class, criterion, stratified, **net_params):
         """Build the skorch net for X's views and train it (float64) on (X, y)."""
         from ._modules import FusionNet
 
+        given = self._given_module_params()
+        specs = self._encoder_specs(given)
         self.net_ = self._make_net(
             net_class,
             FusionNet,
             criterion=criterion,
-            batch_size=self.batch_size,
+            n_rows=len(X),
             stratified=stratified,
             module__slices=stacked_view_bounds(self.view_indices_),
             module__n_out=n_out,
+            module__encoders=specs,
+            module__names=list(self.view_indices_),
             **self._module_kwargs(
                 FusionNet,
                 {
@@ -105,16 +134,23 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
                     "dropout": self.dropout,
                     "modality_dropout": self.modality_dropout,
                 },
+                from_data=("slices", "n_out", "encoders", "names"),
+                given=given,
             ),
             **net_params,
         )
-        train_float64(self.net_, self._inputs(X, masks), y, random_state=self.random_state)
-        return self
+        return self._train_net(masked_inputs(X, masks, self.view_indices_), y)
 
     def _predict_inputs(self, X):
+        """The module's ``(x, mask)`` for X's rows."""
         check_is_fitted(self, "net_")
         X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
-        return self._inputs(X, masks)
+        inputs = masked_inputs(X, masks, self.view_indices_)
+        return inputs["x"], inputs["mask"]
+
+    def _outputs(self, X):
+        """The network's outputs (logits or targets) for X's rows, in eval mode."""
+        return self._infer(lambda module, x, mask: module(x, mask), *self._predict_inputs(X))
 
     def modality_weights(self, X):
         """Per-row weight of each view: attention (``"attention"``), gates (``"gated"``) or the
@@ -130,29 +166,14 @@ class _BaseFusionNet(ModuleParamsMixin, BaseEstimator):
             Rows sum to one; a missing view has weight 0.
         """
         import pandas as pd
-        import torch
 
         if self.fusion not in ("attention", "gated", "late", "hybrid"):
             raise ValueError(
                 f"fusion={self.fusion!r} has no per-modality weights; use 'attention', 'gated', "
                 f"'late' or 'hybrid'."
             )
-        inputs = self._predict_inputs(X)
-        module = self.net_.module_
-        module.eval()
-        with torch.inference_mode():
-            module(
-                torch.as_tensor(inputs["x"], device=self.device_),
-                torch.as_tensor(inputs["mask"], device=self.device_),
-            )
-        weights = module.last_weights_.cpu().numpy()
+        weights = self._infer(lambda module, x, mask: module.fuse(x, mask)[1], *self._predict_inputs(X))
         return pd.DataFrame(weights, columns=list(self.view_indices_), index=getattr(X, "index", None))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # only whole missing views
-        tags.non_deterministic = self.random_state is None
-        return tags
 
 
 class FusionClassifier(ClassifierMixin, _BaseFusionNet):
@@ -178,43 +199,37 @@ default="concat"
         ``"tensor"``: the outer product of the ``[embedding, 1]`` vectors
         (Tensor Fusion Network). ``"low_rank_tensor"``: its low-rank
         factorisation (LMF). ``"gated"``: a gated multimodal unit.
+    encoders : dict of str to callable or None, default=None
+        A view's own encoder in place of the built-in MLP: a
+        ``torch.nn.Module`` class (or a function building one) called as
+        ``encoder(n_features, embed_dim, **kwargs)``, mapping the view's
+        columns, shape (rows, n_features), to its embedding, shape (rows,
+        embed_dim). Its ``kwargs`` are parameters
+        ``module__encoders__<view>__<name>``, which clone, pickle and
+        GridSearchCV handle like any other (e.g.
+        ``{"fusionclassifier__module__encoders__audio__channels": [8, 16]}``).
+        See :class:`SpectrogramEncoder` for mel-spectrogram views.
     hidden : int, default=64
-        Width of the encoders' and heads' hidden layers.
+        Width of the built-in encoders' and the heads' hidden layers.
     embed_dim : int, default=32
         Size of each view's embedding.
     rank : int, default=4
         Rank of ``"low_rank_tensor"``.
     dropout : float, default=0.0
-    modality_dropout : float, default=0.0
+    modality_dropout : float, default=0.3
         Probability of masking each present view of a training row (one view
-        is always kept).
-    max_epochs : int, default=50
-    lr : float, default=1e-3
-        Adam's learning rate.
-    batch_size : int, default=64
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows (stratified)
-        and stop when the validation loss has not improved for ``patience``
-        epochs, keeping the best weights.
-    validation_fraction : float, default=0.1
-    patience : int, default=5
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    random_state : int or None, default=None
-        Seeds torch (initial weights, batches, modality dropout) and the
-        validation split.
-    verbose : int, default=0
-        skorch's per-epoch table when > 0 (off by default).
-    **module_params
-        ``module__<name>=value``: an argument of the torch module (FusionNet),
-        as in skorch; it overrides what the parameters above give the module
-        and can be searched by GridSearchCV
-        (``"<step>__module__<name>"``).
+        is always kept), so the model learns to predict from any subset of
+        its views; see Notes.
+    %(trainer)s
 
     Attributes
     ----------
     net_ : skorch.NeuralNetClassifier
         The trained network (``net_.module_``) and its history.
+    batch_size_ : int
+        The batch size used.
+    device_ : str
+        The device it trained on.
     classes_ : ndarray
     view_indices_ : dict of str to ndarray
     n_features_in_ : int
@@ -222,6 +237,16 @@ default="concat"
 
     Notes
     -----
+    **Missing views.** Masking alone does not make a network cope with a
+    view it never lost in training: on mfeat with half the test rows missing
+    one view, ``modality_dropout=0`` dropped every fusion family from about
+    0.98 to 0.57-0.77 accuracy. Training with views masked at random (0.3 by
+    default) keeps them at 0.95 or above at no cost on complete rows, and
+    works the same for every family, which is why it is the default rather
+    than per-view auxiliary heads (which only the late family has). Set
+    ``modality_dropout=0`` when every view is always present and the data
+    are small.
+
     The network runs in float64, so a row's prediction does not depend on the
     batch it is in. Standardise the features first (a StandardScaler in the
     Pipeline, or per view in the modality union).
@@ -239,6 +264,7 @@ default="concat"
     (2, 2)
     """
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the encoders, the fusion and the head.
 
@@ -254,7 +280,6 @@ default="concat"
         import torch
         from skorch import NeuralNetClassifier
 
-        self._validate_params()
         X, y, masks = validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
         codes = encode_classes(self, y).astype(np.int64)
         return self._train(
@@ -279,8 +304,9 @@ default="concat"
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        inputs = self._predict_inputs(X)
-        return self.net_.predict_proba(inputs)
+        from scipy.special import softmax
+
+        return softmax(self._outputs(X), axis=1)
 
     def predict(self, X):
         """Predicted classes.
@@ -307,14 +333,16 @@ class FusionRegressor(RegressorMixin, _BaseFusionNet):
 
     Parameters
     ----------
-    views, fusion, hidden, embed_dim, rank, dropout, modality_dropout, \
-max_epochs, lr, batch_size, early_stopping, validation_fraction, patience, \
+    views, fusion, encoders, hidden, embed_dim, rank, dropout, modality_dropout, \
+max_epochs, lr, weight_decay, batch_size, early_stopping, validation_fraction, patience, \
 device, random_state, verbose, **module_params
         As in :class:`FusionClassifier`.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
+    batch_size_ : int
+    device_ : str
     n_outputs_ : int
     view_indices_ : dict of str to ndarray
     n_features_in_ : int
@@ -333,6 +361,7 @@ device, random_state, verbose, **module_params
     True
     """
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train the encoders, the fusion and the head.
 
@@ -348,7 +377,6 @@ device, random_state, verbose, **module_params
         import torch
         from skorch import NeuralNetRegressor
 
-        self._validate_params()
         X, y, masks = validate_multiview_data(
             self, X, y, reset=True, dtype=np.float64, multi_output=True, y_numeric=True
         )
@@ -371,10 +399,13 @@ device, random_state, verbose, **module_params
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self, "net_")
-        out = self.net_.predict(self._predict_inputs(X))
+        out = self._outputs(X)
         return out.ravel() if self._y_1d_ else out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+fill_doc(FusionClassifier, {"trainer": trainer_doc(max_epochs=50, batch_size=64, module="FusionNet")})

@@ -11,11 +11,42 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
+#: Share of the device's free memory the training data may take to be moved there once.
+DEVICE_SHARE = 0.5
+
+
+def placement(nbytes, device, free_bytes=None):
+    """Where training data of ``nbytes`` live while a net trains on ``device``.
+
+    ``"host"`` on the CPU; on CUDA ``"device"`` when they take at most
+    ``DEVICE_SHARE`` of the free device memory (then batches are drawn there
+    with no host-to-device copy), else ``"pinned"`` (each batch gathered into
+    page-locked host memory and copied without blocking).
+
+    Examples
+    --------
+    >>> from mmsk.utils._torch_data import placement
+    >>> placement(10**9, "cpu"), placement(10**9, "cuda", free_bytes=8 * 10**9)
+    ('host', 'device')
+    >>> placement(10**9, "cuda:0", free_bytes=10**9)
+    'pinned'
+    """
+    if not str(device).startswith("cuda"):
+        return "host"
+    if free_bytes is None:
+        free_bytes, _ = torch.cuda.mem_get_info(torch.device(device))
+    return "device" if nbytes <= DEVICE_SHARE * free_bytes else "pinned"
+
 
 class TensorRows(Dataset):
-    """X (an array or a dict of arrays) and y as tensors; ``rows[idx]`` takes an index array."""
+    """X (an array or a dict of arrays) and y as tensors; ``rows[idx]`` takes an index array.
 
-    def __init__(self, X, y=None):
+    With a CUDA ``device`` the tensors are placed by :func:`placement`: on the
+    device once, or kept on the host with each batch gathered into pinned
+    memory and sent without blocking.
+    """
+
+    def __init__(self, X, y=None, device="cpu"):
         if isinstance(X, dict):
             self.X = {k: torch.as_tensor(np.asarray(v)) for k, v in X.items()}
             self.n = len(next(iter(self.X.values())))
@@ -23,14 +54,34 @@ class TensorRows(Dataset):
             self.X = torch.as_tensor(np.asarray(X))
             self.n = len(self.X)
         self.y = None if y is None else torch.as_tensor(np.asarray(y))
+        tensors = [*self._x_tensors(), *([] if self.y is None else [self.y])]
+        self.device = str(device)
+        self.placement = placement(sum(t.numel() * t.element_size() for t in tensors), self.device)
+        if self.placement == "device":
+            self._apply(lambda t: t.to(self.device))
+
+    def _x_tensors(self):
+        return list(self.X.values()) if isinstance(self.X, dict) else [self.X]
+
+    def _apply(self, fn):
+        self.X = {k: fn(v) for k, v in self.X.items()} if isinstance(self.X, dict) else fn(self.X)
+        self.y = None if self.y is None else fn(self.y)
+
+    def _take(self, t, i):
+        if self.placement == "device":
+            return t[i.to(self.device, non_blocking=True)]
+        if self.placement == "pinned":
+            return t[i].pin_memory().to(self.device, non_blocking=True)
+        return t[i]
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, i):
         i = torch.as_tensor(i)
-        Xi = {k: v[i] for k, v in self.X.items()} if isinstance(self.X, dict) else self.X[i]
-        yi = torch.zeros(i.shape) if self.y is None else self.y[i]  # skorch's placeholder when no y
+        X = self.X
+        Xi = {k: self._take(v, i) for k, v in X.items()} if isinstance(X, dict) else self._take(X, i)
+        yi = torch.zeros(i.shape) if self.y is None else self._take(self.y, i)  # skorch's placeholder
         return Xi, yi
 
 

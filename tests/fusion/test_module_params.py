@@ -65,7 +65,7 @@ def test_grid_search_over_fusion_and_module_params_together():
     best = search.best_estimator_[-1]
     assert best.get_params()["module__rank"] == search.best_params_["fusionclassifier__module__rank"]
     if best.fusion == "low_rank_tensor":
-        assert best.net_.module_.factors[0].shape[0] == best.module__rank
+        assert best.net_.module_.fusion.factors[0].shape[0] == best.module__rank
 
 
 def test_module_params_override_the_estimator_parameters():
