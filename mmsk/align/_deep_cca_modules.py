@@ -7,13 +7,17 @@ from ..utils._nn import mlp
 
 
 class TwoTower(nn.Module):
-    """One MLP per view on the columns ``slices[j]`` of the input; returns their outputs."""
+    """One MLP per view on the columns ``slices[j]`` of the input; returns their outputs.
 
-    def __init__(self, slices=((0, 1), (1, 2)), hidden=(64,), n_out=2, activation="relu"):
+    ``dropout`` (after each hidden layer, none by default) is reachable as
+    ``DeepCCA(module__dropout=...)``.
+    """
+
+    def __init__(self, slices=((0, 1), (1, 2)), hidden=(64,), n_out=2, activation="relu", dropout=0.0):
         super().__init__()
         self.slices = [tuple(s) for s in slices]
         self.towers = nn.ModuleList(
-            [mlp(b - a, tuple(hidden), n_out, activation=activation) for a, b in self.slices]
+            [mlp(b - a, tuple(hidden), n_out, dropout=dropout, activation=activation) for a, b in self.slices]
         )
 
     def forward(self, X):
