@@ -41,9 +41,10 @@ def hand_loop(X, y, est, epochs, batch_size, device, batched):
 
     from mmsk._views import stacked_view_bounds
     from mmsk.fusion._modules import FusionNet
+    from mmsk.utils._deep import masked_inputs
 
     torch.manual_seed(0)
-    inputs = est._inputs(*_validated(est, X))
+    inputs = masked_inputs(*_validated(est, X), est.view_indices_)
     module = (
         FusionNet(
             slices=stacked_view_bounds(est.view_indices_),

@@ -28,10 +28,14 @@ def two_views(n=600, seed=0):
 )
 def test_fusion_classifier_on_cuda_matches_cpu(fusion):
     X, y = two_views()
-    params = dict(fusion=fusion, hidden=32, embed_dim=8, max_epochs=30, lr=1e-2, random_state=0)
+    # the same batch size on both (by default CUDA takes larger batches)
+    params = dict(
+        fusion=fusion, hidden=32, embed_dim=8, max_epochs=30, lr=1e-2, batch_size=64, random_state=0
+    )
     cpu = FusionClassifier(**params).fit(X.iloc[:400], y[:400])
     gpu = FusionClassifier(**params, device="cuda").fit(X.iloc[:400], y[:400])
     assert gpu.device_ == "cuda" and next(gpu.net_.module_.parameters()).is_cuda
+    assert FusionClassifier(max_epochs=1, device="cuda").fit(X, y).batch_size_ == len(X)  # 1024, capped
     # float64 on both, initialised on the CPU, batches drawn by the CPU generator: the same
     # seed gives the same network up to rounding
     np.testing.assert_allclose(gpu.predict_proba(X.iloc[400:]), cpu.predict_proba(X.iloc[400:]), atol=1e-4)
@@ -46,7 +50,7 @@ def test_fusion_classifier_on_cuda_matches_cpu(fusion):
 
 def test_dual_encoder_and_vae_on_cuda_match_cpu():
     X, _ = two_views()
-    params = dict(embed_dim=8, hidden=(32,), max_epochs=20, random_state=0)
+    params = dict(embed_dim=8, hidden=(32,), max_epochs=20, batch_size=128, random_state=0)
     cpu = ContrastiveDualEncoder(**params).fit(X)
     gpu = ContrastiveDualEncoder(**params, device="auto").fit(X)
     assert gpu.device_ == "cuda"
@@ -56,7 +60,9 @@ def test_dual_encoder_and_vae_on_cuda_match_cpu():
     )
     # the VAE samples its latent and drops views with the device's generator, so the two
     # runs differ: compare how well each fills in view b from view a
-    vae_params = dict(latent_dim=2, hidden=(16,), max_epochs=60, lr=3e-3, beta=0.1, random_state=0)
+    vae_params = dict(
+        latent_dim=2, hidden=(16,), max_epochs=60, lr=3e-3, beta=0.1, batch_size=64, random_state=0
+    )
     X_missing = X.copy()
     X_missing.iloc[:, 6:] = np.nan
     truth = X.iloc[:, 6:].to_numpy()
