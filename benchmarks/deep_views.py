@@ -98,7 +98,7 @@ def plot(frame, path):
 
     columns = [c for c in frame.columns if c not in ("split", "test speakers")]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(columns) + 1))
-    for k, (_, row) in enumerate(frame.iterrows()):
+    for _, row in frame.iterrows():
         ax.scatter(row[columns].to_numpy(float), np.arange(len(columns)), label=f"split {row['split']}", s=20)
     ax.axvline(frame["image-only LR"].mean(), color="grey", ls="--", lw=1, label="image-only LR (mean)")
     ax.set_yticks(np.arange(len(columns)), columns)

@@ -155,7 +155,6 @@ class DeepCCA(BaseDeepEstimator, _BaseCCA):
         -------
         self : object
         """
-        from skorch import NeuralNet
 
         X, complete, masks = self._complete_rows(X, reset=True)
         n_ok = int(complete.sum())
@@ -166,7 +165,7 @@ class DeepCCA(BaseDeepEstimator, _BaseCCA):
         from ._deep_cca_modules import CCALoss, TwoTower
 
         self.net_ = self._make_net(
-            NeuralNet,
+            "net",
             TwoTower,
             criterion=CCALoss,
             n_rows=n_ok,

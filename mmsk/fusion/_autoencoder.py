@@ -72,7 +72,6 @@ class _BaseMultimodalAE(TransformerMixin, BaseDeepEstimator):
         -------
         self : object
         """
-        from skorch import NeuralNet
 
         from ._autoencoder_modules import MultimodalAE, ReconstructionLoss
 
@@ -82,7 +81,7 @@ class _BaseMultimodalAE(TransformerMixin, BaseDeepEstimator):
             raise ValueError(f"{type(self).__name__} needs at least 2 samples; got {n} sample.")
         slices = stacked_view_bounds(self.view_indices_)
         self.net_ = self._make_net(
-            NeuralNet,
+            "net",
             MultimodalAE,
             criterion=ReconstructionLoss,
             n_rows=n,

@@ -164,7 +164,6 @@ class ContrastiveDualEncoder(TransformerMixin, BaseDeepEstimator):
         -------
         self : object
         """
-        from skorch import NeuralNet
 
         from ._contrastive_modules import DualEncoder, InfoNCELoss
 
@@ -185,7 +184,7 @@ class ContrastiveDualEncoder(TransformerMixin, BaseDeepEstimator):
         idx = np.concatenate(list(self.view_indices_.values()))
         data = X[np.ix_(complete, idx)]
         self.net_ = self._make_net(
-            NeuralNet,
+            "net",
             DualEncoder,
             criterion=InfoNCELoss,
             n_rows=n_ok,

@@ -108,14 +108,14 @@ class _BaseFusionNet(BaseDeepEstimator):
             kwargs[view][name] = given.pop(key)
         return [(encoders[v], kwargs[v]) if v in encoders else None for v in self.view_indices_]
 
-    def _train(self, X, y, masks, n_out, net_class, criterion, stratified, **net_params):
+    def _train(self, X, y, masks, n_out, kind, criterion, stratified, **net_params):
         """Build the skorch net for X's views and train it (float64) on (X, y)."""
         from ._modules import FusionNet
 
         given = self._given_module_params()
         specs = self._encoder_specs(given)
         self.net_ = self._make_net(
-            net_class,
+            kind,
             FusionNet,
             criterion=criterion,
             n_rows=len(X),
@@ -257,7 +257,7 @@ default="concat"
     >>> from mmsk.fusion import FusionClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> net = FusionClassifier({"sepal": [0, 1], "petal": [2, 3]}, fusion="attention",
-    ...                        max_epochs=60, lr=1e-2, random_state=0).fit(X, y)
+    ...                        max_epochs=100, lr=1e-2, random_state=0).fit(X, y)
     >>> bool(net.score(X, y) > 0.9)
     True
     >>> net.modality_weights(X[:2]).shape
@@ -278,7 +278,6 @@ default="concat"
         self : object
         """
         import torch
-        from skorch import NeuralNetClassifier
 
         X, y, masks = validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
         codes = encode_classes(self, y).astype(np.int64)
@@ -287,7 +286,7 @@ default="concat"
             codes,
             masks,
             len(self.classes_),
-            NeuralNetClassifier,
+            "classifier",
             torch.nn.CrossEntropyLoss,
             stratified=True,
             classes=np.arange(len(self.classes_)),
@@ -375,7 +374,6 @@ device, random_state, verbose, **module_params
         self : object
         """
         import torch
-        from skorch import NeuralNetRegressor
 
         X, y, masks = validate_multiview_data(
             self, X, y, reset=True, dtype=np.float64, multi_output=True, y_numeric=True
@@ -383,9 +381,7 @@ device, random_state, verbose, **module_params
         self._y_1d_ = np.ndim(y) == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         self.n_outputs_ = Y.shape[1]
-        return self._train(
-            X, Y, masks, self.n_outputs_, NeuralNetRegressor, torch.nn.MSELoss, stratified=False
-        )
+        return self._train(X, Y, masks, self.n_outputs_, "regressor", torch.nn.MSELoss, stratified=False)
 
     def predict(self, X):
         """Predicted targets.

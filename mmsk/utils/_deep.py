@@ -216,9 +216,11 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
             size = CUDA_BATCH_SIZE if device.startswith("cuda") else self._cpu_batch_size
         return max(1, min(int(size), int(n_rows)))
 
-    def _make_net(self, net_class, module, *, criterion, n_rows, stratified=False, **params):
+    def _make_net(self, kind, module, *, criterion, n_rows, stratified=False, **params):
         """A skorch net with the settings every mmsk deep estimator shares.
 
+        ``kind`` is ``"net"``, ``"classifier"`` or ``"regressor"`` (skorch's
+        NeuralNet, NeuralNetClassifier or NeuralNetRegressor; see ``_skorch``).
         Adam at ``lr`` with ``weight_decay``, ``max_epochs``, shuffled batches
         drawn by the batch-index loader, the resolved device (``device_``) and
         batch size (``batch_size_``), ``verbose``, and, with
@@ -232,6 +234,7 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
         from skorch.dataset import ValidSplit
 
         from ._device import resolve_device
+        from ._skorch import NETS
         from ._torch_data import BatchIndexLoader
 
         self.device_ = resolve_device(self.device)
@@ -242,7 +245,7 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
                 self.validation_fraction, stratified=stratified, random_state=self.random_state
             )
             callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-        return net_class(
+        return NETS[kind](
             module,
             criterion=criterion,
             optimizer=torch.optim.Adam,
