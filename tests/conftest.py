@@ -15,6 +15,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 if not os.environ.get("MMSK_DATA") and SHARED_DATA.is_dir():
     os.environ["MMSK_DATA"] = str(SHARED_DATA)
 
+# Tests never download: Hugging Face models are read from local folders (or its cache) only.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
 
 @pytest.fixture(scope="session")
 def shared_data():

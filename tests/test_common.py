@@ -10,6 +10,7 @@ import importlib
 import inspect
 import pkgutil
 
+import _tiny_hf
 import numpy as np
 import pytest
 import torch
@@ -21,9 +22,13 @@ import mmsk
 from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
 from mmsk.compose import ModalityUnion
 from mmsk.extract import (
+    AudioEmbedder,
     AudioFeatures,
+    ClipEmbedder,
+    ImageEmbedder,
     ImageFeatures,
     SentenceEmbedder,
+    TextEmbedder,
     TfidfFeatures,
     TorchEncoder,
     VideoFeatures,
@@ -115,6 +120,11 @@ SETTINGS = {
     "SentenceEmbedder": lambda: SentenceEmbedder(),
     "TfidfFeatures": lambda: TfidfFeatures(),
     "TorchEncoder": lambda: TorchEncoder(RowStats(), reader="array"),
+    # Pretrained encoders: tiny random models built from configs, saved and loaded by path.
+    "ImageEmbedder": lambda: ImageEmbedder(_tiny_hf.folder("vit")),
+    "AudioEmbedder": lambda: AudioEmbedder(_tiny_hf.folder("wav2vec2")),
+    "TextEmbedder": lambda: TextEmbedder(_tiny_hf.folder("bert")),
+    "ClipEmbedder": lambda: ClipEmbedder(_tiny_hf.folder("clip")),
     "VideoFeatures": lambda: VideoFeatures(
         ImageFeatures(features=("pixels",), size=(2, 2)), n_frames=3, stats=("mean", "max")
     ),
@@ -172,7 +182,18 @@ SETTINGS = {
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
 }
 
+# A pretrained model runs in float32: a row's embedding moves by about 1e-6 with the size of the
+# batch it is computed in (BLAS blocks the products differently), above the checks' rtol=1e-7.
+# tests/extract/test_pretrained.py holds them to 1e-5 against batch size 1.
+_FLOAT32_MODEL = {
+    check: "a float32 model: rows agree to about 1e-6 across batch sizes, not to the check's rtol=1e-7"
+    for check in ("check_methods_subset_invariance", "check_methods_sample_order_invariance")
+}
+
 EXPECTED_FAILED = {
+    "AudioEmbedder": _FLOAT32_MODEL,
+    "ClipEmbedder": _FLOAT32_MODEL,
+    "ImageEmbedder": _FLOAT32_MODEL,
     "CoTrainingClassifier": {
         "check_classifiers_classes": (
             "one case labels the classes -1 and 1, but -1 marks unlabelled rows (scikit-learn's "
@@ -201,6 +222,7 @@ EXPECTED_FAILED = {
 # contract is tested instead.
 UNCHECKED_BY_TAGS = {
     "SentenceEmbedder": "takes text, not numeric arrays (two_d_array=False); see tests/extract/test_text.py",
+    "TextEmbedder": "takes text, not numeric arrays (two_d_array=False); see tests/extract/test_pretrained",
     "TfidfFeatures": "takes text, not numeric arrays (two_d_array=False); see tests/extract/test_text.py",
 }
 
