@@ -55,13 +55,14 @@ def _unavailable(ref, cls, exc):
     )
 
 
-def load_pretrained(ref, loaders, cls):
-    """Load ``loaders`` (``from_pretrained`` callables) from a local folder or a hub name.
+def load_pretrained(ref, loaders, cls, check=None):
+    """Load ``loaders`` (``from_pretrained`` callables, the model's first) from a folder or a hub name.
 
     A folder is read as it is. A hub name is read from the Hugging Face cache,
     and fetched only when the environment allows it (neither ``HF_HUB_OFFLINE``
     nor ``TRANSFORMERS_OFFLINE`` is set). Whatever cannot be found raises an
-    error naming the model and saying how to make it available.
+    error naming the model and saying how to make it available. ``check``, if
+    given, is called on the model before its processors are loaded.
 
     Returns
     -------
@@ -88,13 +89,26 @@ def load_pretrained(ref, loaders, cls):
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        attempts = [True] if local_only else [True, False]
-        for i, only in enumerate(attempts):
-            try:
-                return ref, [load(ref, local_files_only=only) for load in loaders]
-            except (OSError, ValueError) as exc:  # not cached, not fetchable, or not a model folder
-                if i == len(attempts) - 1:
-                    raise _unavailable(ref, cls, exc) from None
+        loaded = []
+        for j, load in enumerate(loaders):
+            attempts = [True] if local_only else [True, False]
+            for i, only in enumerate(attempts):
+                try:
+                    loaded.append(load(ref, local_files_only=only))
+                    break
+                except (OSError, ValueError) as exc:  # not cached, not fetchable, or not that kind of folder
+                    if i < len(attempts) - 1:
+                        continue
+                    if j == 0:
+                        raise _unavailable(ref, cls, exc) from None
+                    raise OSError(
+                        f"{cls}: {ref!r} holds a model but no {load.__self__.__name__} could be loaded "
+                        f"from it ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); save the "
+                        f"model's processor or tokenizer beside it with save_pretrained."
+                    ) from None
+            if j == 0 and check is not None:
+                check(loaded[0])
+        return ref, loaded
     finally:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
@@ -170,11 +184,33 @@ class _PretrainedEmbedder(BaseExtractor):
     def _load_model(self):
         import torch
 
-        ref, (model, *processors) = load_pretrained(self.model, self._loader_callables(), type(self).__name__)
+        ref, (model, *processors) = load_pretrained(
+            self.model, self._loader_callables(), type(self).__name__, check=self._check_model
+        )
         digest = weights_digest(model)
         dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(self.dtype_, torch.float32)
         model = model.to(device=self.device_, dtype=dtype).eval()
         return ref, digest, (model, *processors)
+
+    def _check_model(self, model):
+        """Refuse a model this embedder cannot use (before its processors are loaded)."""
+
+    def transform(self, X):
+        """Embed each item of the column.
+
+        Parameters
+        ----------
+        X : column of items
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, embedding_dim_)
+            A missing item (or, with ``on_error="nan"``, an unreadable one)
+            gives a row of NaN.
+        """
+        if hasattr(self, "model_ref_"):
+            self._get()  # a gone or changed model is one clear error, not one per row
+        return super().transform(X)
 
     def _fit_items(self, items, column, labels):
         self.device_ = resolve_device(self.device)
@@ -756,14 +792,16 @@ class ClipEmbedder(_PretrainedEmbedder):
     def _content_keys(self):
         return self.modality == "text"
 
+    def _check_model(self, model):
+        if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
+            raise ValueError(
+                f"ClipEmbedder: {self.model!r} holds a {type(model).__name__}, not a joint image-text "
+                f"model (CLIP, SigLIP, ...); use ImageEmbedder or TextEmbedder for it."
+            )
+
     def _fit_items(self, items, column, labels):
         super()._fit_items(items, column, labels)
         model = self._get()[0]
-        if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
-            raise ValueError(
-                f"ClipEmbedder: {self.model_ref_!r} is a {type(model).__name__}, not a joint image-text "
-                f"model (CLIP, SigLIP, ...); use ImageEmbedder or TextEmbedder for it."
-            )
         scale = getattr(model, "logit_scale", None)
         self.logit_scale_ = 100.0 if scale is None else float(scale.detach().exp())
 
