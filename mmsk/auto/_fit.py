@@ -121,6 +121,7 @@ def fit_table(
     nested=True,
     time_limit=None,
     text_features="auto",
+    encoders=None,
     on_error="raise",
     max_epochs=60,
     n_jobs=None,
@@ -193,6 +194,11 @@ def fit_table(
         summary and the report.
     text_features : {"auto", "tfidf", "sentence"}, default="auto"
         Auto: sentence embeddings when the offline MiniLM is installed.
+    encoders : mapping of str to str, default=None
+        A pretrained Hugging Face model (local folder or hub name) for
+        ``"image"``, ``"audio"`` or ``"text"`` columns, in place of the
+        classical features (see :func:`make_feature_union`); the report
+        names it.
     on_error : {"raise", "nan"}, default="raise"
         Unreadable files: raise :class:`UnreadableFilesError` listing all of
         them, or treat each as a missing modality (listed in the report).
@@ -285,6 +291,7 @@ def fit_table(
         modalities,
         view_groups=view_groups,
         text_features=text_features,
+        encoders=encoders,
         on_error=on_error,
         cache=str(out / "cache"),
         progress=progress,
@@ -318,6 +325,7 @@ def fit_table(
         nested=nested,
         time_limit=time_limit,
         text_features=text_features,
+        encoders=encoders,
         on_error=on_error,
         max_epochs=max_epochs,
         n_jobs=n_jobs,

@@ -5,10 +5,12 @@ from sklearn.pipeline import make_pipeline
 from ._detect import FILE_MODALITIES, MODALITIES, view_names
 
 
-def _extractor(kind, *, on_error, cache, progress, n_jobs):
-    from ..extract import AudioFeatures, ImageFeatures, VideoFeatures
+def _extractor(kind, *, on_error, cache, progress, n_jobs, encoder=None):
+    from ..extract import AudioEmbedder, AudioFeatures, ImageEmbedder, ImageFeatures, VideoFeatures
 
     common = dict(on_error=on_error, cache=cache, progress=progress, n_jobs=n_jobs)
+    if encoder is not None and kind in ("audio", "image"):
+        return (AudioEmbedder if kind == "audio" else ImageEmbedder)(encoder, **common)
     if kind == "audio":
         # 16 kHz covers speech and most sounds; MFCCs and deltas pooled over three
         # segments after trimming silence keep the order of events.
@@ -22,10 +24,12 @@ def _extractor(kind, *, on_error, cache, progress, n_jobs):
     raise ValueError(kind)
 
 
-def _text_extractor(text_features, *, on_error, cache, progress):
-    from ..extract import SentenceEmbedder, TfidfFeatures
+def _text_extractor(text_features, *, on_error, cache, progress, encoder=None):
+    from ..extract import SentenceEmbedder, TextEmbedder, TfidfFeatures
 
     common = dict(on_error=on_error, cache=cache, progress=progress)
+    if encoder is not None:
+        return TextEmbedder(encoder, **common)
     if text_features == "sentence":
         return SentenceEmbedder(**common)
     return TfidfFeatures(n_components=64, min_df=2, random_state=0, **common)
@@ -46,6 +50,7 @@ def make_feature_union(
     *,
     view_groups=None,
     text_features="tfidf",
+    encoders=None,
     on_error="raise",
     cache=None,
     progress=False,
@@ -66,6 +71,11 @@ def make_feature_union(
     view_groups : mapping of str to str, default=None
         Numeric column to its view's name; see :func:`view_names`.
     text_features : {"tfidf", "sentence"}, default="tfidf"
+    encoders : mapping of str to str, default=None
+        A pretrained Hugging Face model (folder or hub name) per modality,
+        ``{"image": ..., "audio": ..., "text": ...}``, used in place of the
+        classical features: :class:`~mmsk.extract.ImageEmbedder`,
+        :class:`~mmsk.extract.AudioEmbedder`, :class:`~mmsk.extract.TextEmbedder`.
     on_error : {"raise", "nan"}, default="raise"
         Passed to the file and text extractors.
     cache : str or path-like, default=None
@@ -84,14 +94,27 @@ def make_feature_union(
 
     from ..compose import make_modality_union
 
+    encoders = dict(encoders or {})
+    unknown = sorted(set(encoders) - {"image", "audio", "text"})
+    if unknown:
+        raise ValueError(f"encoders are for 'image', 'audio' and 'text' columns; got {unknown}.")
     stages = {}
     for view, columns in view_names(modalities, view_groups).items():
         kind = modalities[columns[0]]
         if kind in FILE_MODALITIES:
-            ext = _extractor(kind, on_error=on_error, cache=cache, progress=progress, n_jobs=n_jobs)
+            ext = _extractor(
+                kind,
+                on_error=on_error,
+                cache=cache,
+                progress=progress,
+                n_jobs=n_jobs,
+                encoder=encoders.get(kind),
+            )
             stages[view] = (columns[0], make_pipeline(ext, StandardScaler()))
         elif kind == "text":
-            ext = _text_extractor(text_features, on_error=on_error, cache=cache, progress=progress)
+            ext = _text_extractor(
+                text_features, on_error=on_error, cache=cache, progress=progress, encoder=encoders.get("text")
+            )
             stages[view] = (columns[0], make_pipeline(ext, StandardScaler()))
         elif kind == "numeric":
             stages[view] = (columns, make_pipeline(SimpleImputer(strategy="median"), StandardScaler()))

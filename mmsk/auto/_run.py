@@ -160,6 +160,7 @@ class FitRun:
     metric: str = None
     choose: str = "best"
     text_features: str = "tfidf"
+    encoders: dict = None
     on_error: str = "raise"
     max_epochs: int = 60
     n_jobs: int = None
@@ -180,7 +181,12 @@ class FitRun:
     # ------------------------------------------------------------------ settings
     @property
     def feature_kwargs(self):
-        return dict(text_features=self.text_features, on_error=self.on_error, cache=str(self.out / "cache"))
+        return dict(
+            text_features=self.text_features,
+            encoders=self.encoders,
+            on_error=self.on_error,
+            cache=str(self.out / "cache"),
+        )
 
     @property
     def views(self):
@@ -265,7 +271,7 @@ class FitRun:
 
         settings = (
             self.task, self.target, self.groups, self.modalities, self.view_groups, self.strategies,
-            self.cv, self.metric, self.choose, self.nested, self.text_features, self.on_error,
+            self.cv, self.metric, self.choose, self.nested, self.text_features, self.encoders, self.on_error,
             self.max_epochs, self.random_state, _versions()["mmsk"],
         )  # fmt: skip
         groups = None if self.groups is None else self.table[self.groups]
@@ -622,6 +628,7 @@ class FitRun:
             "metric": self.metric_name,
             "choose": self.choose,
             "text_features": self.text_features if "text" in self.modalities.values() else None,
+            "encoders": dict(self.encoders or {}),
             "detection": self.detection.to_dict(orient="records"),
             "views": self._view_counts(),
             "unreadable": self.unreadable.astype({"row": str}).to_dict(orient="records"),

@@ -71,6 +71,14 @@ def main(argv=None):
     )
     fit.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
     fit.add_argument("--text-features", choices=("auto", "tfidf", "sentence"), default="auto")
+    for kind in ("image", "audio", "text"):
+        fit.add_argument(
+            f"--{kind}-encoder",
+            default=None,
+            metavar="NAME_OR_PATH",
+            help=f"A pretrained Hugging Face model (local folder or hub name) for the {kind} columns, in "
+            f"place of the classical features.",
+        )
     fit.add_argument(
         "--on-error",
         choices=("raise", "nan"),
@@ -144,6 +152,11 @@ def _run(args):
             cv=args.cv,
             task=args.task,
             text_features=args.text_features,
+            encoders={
+                kind: ref
+                for kind in ("image", "audio", "text")
+                if (ref := getattr(args, f"{kind}_encoder")) is not None
+            },
             on_error=args.on_error,
             max_epochs=args.epochs,
             n_jobs=args.n_jobs,

@@ -78,13 +78,19 @@ def _model_plots(model, plt):
     return parts
 
 
+def _step_name(step):
+    """A step's class, and the pretrained model it embeds with, if any."""
+    ref = getattr(step, "model_ref_", None)
+    return type(step).__name__ + (f" ({ref})" if ref else "")
+
+
 def _feature_stage(model):
     """What the saved feature stage runs per view, e.g. ``recording: AudioFeatures``."""
     union = model.steps[0][1]
     parts = []
     for name, transformer, _ in getattr(union, "transformers_", []):
         steps = getattr(transformer, "steps", [(None, transformer)])
-        parts.append(f"{name}: " + " + ".join(type(step).__name__ for _, step in steps))
+        parts.append(f"{name}: " + " + ".join(_step_name(step) for _, step in steps))
     return "; ".join(parts)
 
 

@@ -310,3 +310,22 @@ def test_report_plots_start_at_the_baseline_and_keep_legends_off_the_bars():
     figure = ax.figure
     figure.canvas.draw()
     assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, on no bar
+
+
+def test_pretrained_encoders_replace_the_classical_features_and_the_report_names_them(table_dir, tmp_path):
+    import _tiny_hf
+
+    root, _, _ = table_dir
+    vit, wav2vec2 = _tiny_hf.folder("vit"), _tiny_hf.folder("wav2vec2")
+    code = main(
+        ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--id", "key",
+         "--on-error", "nan", "--cv", "2", "--strategies", "early", "--no-nested", "--no-progress",
+         "--image-encoder", vit, "--audio-encoder", wav2vec2, "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["encoders"] == {"image": vit, "audio": wav2vec2}
+    report = (tmp_path / "report.html").read_text()
+    assert f"ImageEmbedder ({vit})" in report and f"AudioEmbedder ({wav2vec2})" in report
+    board = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert np.isfinite(board["mean_score"]).all()
