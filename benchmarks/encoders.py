@@ -17,13 +17,12 @@ Run: ``python benchmarks/encoders.py`` (``--repeats``). Writes benchmarks/RESULT
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import machine, table, write_section  # noqa: E402
+from _results import best_of, machine, table, write_section  # noqa: E402
 
 BATCH = 32
 
@@ -89,15 +88,6 @@ def _goal(goal, t_mmsk, t_bare):
     }
 
 
-def timed(fn, repeats):
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -119,8 +109,8 @@ def main(argv=None):
         for precision in precisions:
             emb = ImageEmbedder(vit, pooling="pooler", batch_size=BATCH, device=device, precision=precision)
             emb.fit(photos[:1])
-            t_mmsk, _ = timed(lambda e=emb: e.transform(photos), args.repeats)
-            t_bare, _ = (None, None) if precision != "float32" else timed(
+            t_mmsk, _ = best_of(lambda e=emb: e.transform(photos), args.repeats)
+            t_bare, _ = (None, None) if precision != "float32" else best_of(
                 lambda: bare_images(photos, vit, device), args.repeats
             )  # fmt: skip
             rows.append(
@@ -133,12 +123,12 @@ def main(argv=None):
                     _goal(f"ImageEmbedder overhead over the bare loop <= 10% ({device})", t_mmsk, t_bare)
                 )
             emb = AudioEmbedder(w2v, batch_size=BATCH, device=device, precision=precision).fit(recordings[:1])
-            t_mmsk, _ = timed(lambda e=emb: e.transform(recordings), args.repeats)
+            t_mmsk, _ = best_of(lambda e=emb: e.transform(recordings), args.repeats)
             row = {"data": f"FSDD recordings ({len(recordings)})", "device": device, "precision": precision,
                    "mmsk items/s": len(recordings) / t_mmsk}  # fmt: skip
             if precision == "float32":
-                t_one, _ = timed(lambda: bare_audio(recordings, w2v, device, padded=False), args.repeats)
-                t_pad, _ = timed(lambda: bare_audio(recordings, w2v, device, padded=True), args.repeats)
+                t_one, _ = best_of(lambda: bare_audio(recordings, w2v, device, padded=False), args.repeats)
+                t_pad, _ = best_of(lambda: bare_audio(recordings, w2v, device, padded=True), args.repeats)
                 row["bare loop items/s"] = len(recordings) / t_one
                 row["bare loop, padded batches, items/s"] = len(recordings) / t_pad
                 goals.append(
