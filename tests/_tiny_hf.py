@@ -5,6 +5,8 @@
 its processor or tokenizer, as ``save_pretrained`` writes them.
 """
 
+import hashlib
+import inspect
 import os
 import shutil
 import tempfile
@@ -72,7 +74,12 @@ def folder(kind):
         import transformers
         from transformers.utils import logging
 
-        root = Path(tempfile.gettempdir()) / f"mmsk-tiny-hf-{os.getuid()}-tf{transformers.__version__}"
+        recipe = hashlib.sha1(inspect.getsource(_build).encode()).hexdigest()[
+            :8
+        ]  # a new recipe, a new folder
+        root = (
+            Path(tempfile.gettempdir()) / f"mmsk-tiny-hf-{os.getuid()}-tf{transformers.__version__}-{recipe}"
+        )
         final = root / kind
         if not final.is_dir():
             root.mkdir(parents=True, exist_ok=True)
