@@ -1,5 +1,6 @@
 """Image features with OpenCV: pixels, HSV colour histograms, HOG, LBP, bag of visual words."""
 
+import functools
 import io
 import os
 from numbers import Integral
@@ -10,8 +11,10 @@ from ..utils._compat import Interval
 from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 
-_FAMILIES = ("pixels", "color_hist", "hog", "lbp", "bovw")
+_FAMILIES = ("pixels", "color_hist", "hog", "lbp", "bovw", "detections")
 _ORB_SIDE = 256  # ORB runs on the image scaled so that its longer side is this many pixels
+_DETECT_SIDE = 480  # the detectors run on the image scaled so that its longer side is at most this
+_DETECTIONS = ("people_count", "people_score", "people_area", "face_count", "face_area", "upper_body_count")
 _MAX_DESCRIPTORS = 100_000  # descriptors sampled to learn the codebook
 
 
@@ -78,7 +81,13 @@ class ImageFeatures(BaseExtractor):
         visual words: ORB descriptors, computed on the image scaled to a
         longer side of 256 pixels, assigned to a codebook of ``n_words``
         learned in ``fit`` by MiniBatchKMeans; a normalised word histogram,
-        all zeros when the image has no keypoints).
+        all zeros when the image has no keypoints), ``"detections"``
+        (OpenCV's pretrained detectors, which ship inside its wheel, run on
+        the image scaled to a longer side of at most 480 pixels: the HOG
+        people detector's count of people, best score and largest box's
+        share of the image; the Haar frontal-face cascade's count and
+        largest face's share; the Haar upper-body cascade's count). Nothing
+        is downloaded; the signal is small but semantic.
     size : tuple of int, default=(64, 64)
         (height, width) every image is resized to.
     hist_bins : tuple of int, default=(8, 4, 4)
@@ -203,6 +212,8 @@ class ImageFeatures(BaseExtractor):
                 names += [f"hog_{i}" for i in range(self._hog_shape())]
             elif family == "lbp":
                 names += [f"lbp_{i}" for i in range(59)]
+            elif family == "detections":
+                names += [f"det_{name}" for name in _DETECTIONS]
             else:
                 names += [f"bovw_{i}" for i in range(self.n_words)]
         return names
@@ -346,9 +357,9 @@ class ImageFeatures(BaseExtractor):
                 out.append(hog.compute(gray).ravel())
             elif family == "lbp":
                 out.append(self._lbp(gray))
-        if "bovw" in self.features:  # on the full-resolution image, not the resized one
-            bovw = self._bovw(original)
-            out.insert(list(self.features).index("bovw"), bovw)
+        for family, compute in (("bovw", self._bovw), ("detections", _detections)):
+            if family in self.features:  # on the full-resolution image, not the resized one
+                out.insert(list(self.features).index(family), compute(original))
         return np.concatenate(out)
 
     @staticmethod
@@ -363,6 +374,51 @@ class ImageFeatures(BaseExtractor):
             code |= (neighbour >= centre).astype(np.intp) << bit
         hist = np.bincount(_LBP_TABLE[code].ravel(), minlength=59).astype(float)
         return hist / hist.sum()
+
+
+@functools.cache
+def _detectors():
+    """OpenCV's HOG people detector and two Haar cascades, built once per process."""
+    import cv2
+
+    people = cv2.HOGDescriptor()
+    people.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    face = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml"))
+    upper = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, "haarcascade_upperbody.xml"))
+    return people, face, upper
+
+
+def _detections(img):
+    """The ``"detections"`` family of one decoded image (see ImageFeatures): six numbers."""
+    import cv2
+
+    gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    scale = min(1.0, _DETECT_SIDE / max(gray.shape))
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    area = float(gray.shape[0] * gray.shape[1])
+    people, face, upper = _detectors()
+    boxes, scores = (), ()
+    if min(gray.shape) >= 128:  # the people detector's window is 64x128
+        boxes, scores = people.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
+    faces = face.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5) if min(gray.shape) >= 24 else ()
+    bodies = upper.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3) if min(gray.shape) >= 24 else ()
+
+    def largest(found):
+        return max((w * h for _, _, w, h in found), default=0) / area
+
+    scores = np.ravel(scores)
+    return np.array(
+        [
+            len(boxes),
+            float(scores.max()) if scores.size else 0.0,
+            largest(boxes),
+            len(faces),
+            largest(faces),
+            len(bodies),
+        ],
+        dtype=np.float64,
+    )
 
 
 fill_doc(ImageFeatures, EXTRACTOR_DOCS)
