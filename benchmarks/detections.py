@@ -79,8 +79,8 @@ def main(argv=None):
             f"Machine: {machine()}. COCO-mini, 80 photos, {y.mean():.0%} with a person; {args.repeats} x "
             "stratified 4-fold, mean ± standard error over the folds (folds overlap across repeats, so "
             "the error is optimistic); extractor + StandardScaler + LogisticRegression(C=0.1). "
-            "`detections`: HOG people detector and Haar face / upper-body cascades (counts, best "
-            "score, largest box), nothing downloaded.",
+            "`detections`: HOG people detector and Haar frontal-face cascade (counts, best score, "
+            "largest box), nothing downloaded.",
             table(rows, ["features", "accuracy", "ROC AUC", "seconds"]),
         ]
     )

@@ -14,7 +14,7 @@ from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
 _FAMILIES = ("pixels", "color_hist", "hog", "lbp", "bovw", "detections")
 _ORB_SIDE = 256  # ORB runs on the image scaled so that its longer side is this many pixels
 _DETECT_SIDE = 480  # the detectors run on the image scaled so that its longer side is at most this
-_DETECTIONS = ("people_count", "people_score", "people_area", "face_count", "face_area", "upper_body_count")
+_DETECTIONS = ("people_count", "people_score", "people_area", "face_count", "face_area")
 _MAX_DESCRIPTORS = 100_000  # descriptors sampled to learn the codebook
 
 
@@ -86,8 +86,8 @@ class ImageFeatures(BaseExtractor):
         the image scaled to a longer side of at most 480 pixels: the HOG
         people detector's count of people, best score and largest box's
         share of the image; the Haar frontal-face cascade's count and
-        largest face's share; the Haar upper-body cascade's count). Nothing
-        is downloaded; the signal is small but semantic.
+        largest face's share). Nothing is downloaded; the signal is small
+        but semantic.
     size : tuple of int, default=(64, 64)
         (height, width) every image is resized to.
     hist_bins : tuple of int, default=(8, 4, 4)
@@ -378,18 +378,17 @@ class ImageFeatures(BaseExtractor):
 
 @functools.cache
 def _detectors():
-    """OpenCV's HOG people detector and two Haar cascades, built once per process."""
+    """OpenCV's HOG people detector and its Haar frontal-face cascade, built once per process."""
     import cv2
 
     people = cv2.HOGDescriptor()
     people.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
     face = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml"))
-    upper = cv2.CascadeClassifier(os.path.join(cv2.data.haarcascades, "haarcascade_upperbody.xml"))
-    return people, face, upper
+    return people, face
 
 
 def _detections(img):
-    """The ``"detections"`` family of one decoded image (see ImageFeatures): six numbers."""
+    """The ``"detections"`` family of one decoded image (see ImageFeatures): five numbers."""
     import cv2
 
     gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
@@ -397,12 +396,11 @@ def _detections(img):
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     area = float(gray.shape[0] * gray.shape[1])
-    people, face, upper = _detectors()
+    people, face = _detectors()
     boxes, scores = (), ()
     if min(gray.shape) >= 128:  # the people detector's window is 64x128
         boxes, scores = people.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
     faces = face.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5) if min(gray.shape) >= 24 else ()
-    bodies = upper.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3) if min(gray.shape) >= 24 else ()
 
     def largest(found):
         return max((w * h for _, _, w, h in found), default=0) / area
@@ -415,7 +413,6 @@ def _detections(img):
             largest(boxes),
             len(faces),
             largest(faces),
-            len(bodies),
         ],
         dtype=np.float64,
     )

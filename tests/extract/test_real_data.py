@@ -106,12 +106,11 @@ def test_coco_detections_family_finds_more_people_in_photos_of_people(shared_dat
         .fit_transform(coco.frame[["image"]])
     )
     assert list(feats.columns) == [
-        "det_people_count", "det_people_score", "det_people_area", "det_face_count", "det_face_area",
-        "det_upper_body_count",
+        "det_people_count", "det_people_score", "det_people_area", "det_face_count", "det_face_area"
     ]  # fmt: skip
     assert np.isfinite(feats.to_numpy()).all() and (feats.to_numpy() >= 0).all()
     # OpenCV's people detector (in its wheel): measured mean best score 0.44 with a person, 0.12 without
     score = feats["det_people_score"].to_numpy()
     assert score[has_person].mean() > 2 * score[~has_person].mean()
     tiny = ImageFeatures(features=("detections", "pixels"), size=(4, 4)).fit_transform([np.zeros((8, 8))])
-    assert tiny.shape == (1, 6 + 16) and (tiny[0, :6] == 0).all()  # too small to detect anything
+    assert tiny.shape == (1, 5 + 16) and (tiny[0, :5] == 0).all()  # too small to detect anything
