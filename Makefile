@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --upgrade pip
 	# The CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e ".[dev,text]"
+	$(PY) -m pip install -e ".[dev,text,pretrained]"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -177,7 +177,12 @@ class _PretrainedEmbedder(BaseExtractor):
 
     # ------------------------------------------------------------------ model
     def _loader_callables(self):
-        import transformers
+        try:
+            import transformers
+        except ImportError:
+            raise ImportError(
+                f"{type(self).__name__} needs Hugging Face transformers: pip install 'mmsk[pretrained]'"
+            ) from None
 
         return [getattr(transformers, name).from_pretrained for name in self._loaders]
 
