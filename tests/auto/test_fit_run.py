@@ -315,17 +315,22 @@ def test_report_plots_start_at_the_baseline_and_keep_legends_off_the_bars():
 def test_pretrained_encoders_replace_the_classical_features_and_the_report_names_them(table_dir, tmp_path):
     import _tiny_hf
 
-    root, _, _ = table_dir
+    root, table, _ = table_dir
+    small = table.groupby("speaker").head(8).copy()  # 32 rows, 4 speakers
+    for column in ("voice", "photo"):
+        small[column] = [str(root / p) for p in small[column]]
+    small.to_csv(tmp_path / "small.csv", index=False)
     vit, wav2vec2 = _tiny_hf.folder("vit"), _tiny_hf.folder("wav2vec2")
+    out = tmp_path / "run"
     code = main(
-        ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--id", "key",
+        ["fit", str(tmp_path / "small.csv"), "--target", "digit", "--groups", "speaker", "--id", "key",
          "--on-error", "nan", "--cv", "2", "--strategies", "early", "--no-nested", "--no-progress",
-         "--image-encoder", vit, "--audio-encoder", wav2vec2, "--out", str(tmp_path)]
+         "--image-encoder", vit, "--audio-encoder", wav2vec2, "--out", str(out)]
     )  # fmt: skip
     assert code == 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
     assert summary["encoders"] == {"image": vit, "audio": wav2vec2}
-    report = (tmp_path / "report.html").read_text()
+    report = (out / "report.html").read_text()
     assert f"ImageEmbedder ({vit})" in report and f"AudioEmbedder ({wav2vec2})" in report
-    board = pd.read_csv(tmp_path / "leaderboard.csv")
+    board = pd.read_csv(out / "leaderboard.csv")
     assert np.isfinite(board["mean_score"]).all()
