@@ -186,11 +186,11 @@ class _PretrainedEmbedder(BaseExtractor):
 
         return [getattr(transformers, name).from_pretrained for name in self._loaders]
 
-    def _load_model(self):
+    def _load_model(self, ref):
         import torch
 
         ref, (model, *processors) = load_pretrained(
-            self.model, self._loader_callables(), type(self).__name__, check=self._check_model
+            ref, self._loader_callables(), type(self).__name__, check=self._check_model
         )
         digest = weights_digest(model)
         dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(self.dtype_, torch.float32)
@@ -199,6 +199,9 @@ class _PretrainedEmbedder(BaseExtractor):
 
     def _check_model(self, model):
         """Refuse a model this embedder cannot use (before its processors are loaded)."""
+
+    def _configure(self, processors):
+        """Learn what reading items needs from the loaded processors (before the probe runs)."""
 
     def transform(self, X):
         """Embed each item of the column.
@@ -223,7 +226,8 @@ class _PretrainedEmbedder(BaseExtractor):
         if precision == "auto":
             precision = "float16" if self.device_.startswith("cuda") else "float32"
         self.dtype_ = precision
-        self.model_ref_, self.model_digest_, self._loaded = self._load_model()
+        self.model_ref_, self.model_digest_, self._loaded = self._load_model(self.model)
+        self._configure(self._loaded[1:])
         self.embedding_dim_ = int(self._embed([self._probe()]).shape[1])
 
     def _get(self):
@@ -234,7 +238,7 @@ class _PretrainedEmbedder(BaseExtractor):
                     f"{type(self).__name__} was fitted with the model in {self.model_ref_!r}, which is "
                     f"gone; put the model back there or refit with model= its new folder."
                 )
-            ref, digest, loaded = self._load_model_from(self.model_ref_)
+            ref, digest, loaded = self._load_model(self.model_ref_)
             if digest != self.model_digest_:
                 raise ValueError(
                     f"{type(self).__name__}: the model at {ref!r} is not the one this estimator was fitted "
@@ -242,14 +246,6 @@ class _PretrainedEmbedder(BaseExtractor):
                 )
             self._loaded = loaded
         return self._loaded
-
-    def _load_model_from(self, ref):
-        model = self.model
-        try:
-            self.model = ref
-            return self._load_model()
-        finally:
-            self.model = model
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -535,11 +531,8 @@ class AudioEmbedder(_HiddenStatesEmbedder):
 
     file_suffixes = AudioFeatures.file_suffixes
 
-    def _fit_items(self, items, column, labels):
-        self.device_ = resolve_device(self.device)
-        processor = load_pretrained(self.model, self._loader_callables()[1:], type(self).__name__)[1][0]
-        self.sampling_rate_ = int(processor.sampling_rate)
-        super()._fit_items(items, column, labels)
+    def _configure(self, processors):
+        self.sampling_rate_ = int(processors[0].sampling_rate)
 
     def _load(self, item):
         return AudioFeatures(sr=self.sampling_rate_, max_duration=None)._load(item)
