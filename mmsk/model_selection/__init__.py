@@ -1,6 +1,18 @@
-"""Choosing among fusion strategies: a tidy leaderboard of a search, and per-modality ablation."""
+"""Choosing among fusion strategies: one search that keeps every prediction, its estimate and ensemble,
+a tidy leaderboard, and per-modality ablation."""
 
 from ._ablation import ablation_settings, modality_ablation
+from ._bootstrap import RowScores, bootstrap_weights, greedy_ensemble, one_se_choice
 from ._leaderboard import fusion_leaderboard
+from ._search import StrategySearchCV
 
-__all__ = ["ablation_settings", "fusion_leaderboard", "modality_ablation"]
+__all__ = [
+    "RowScores",
+    "StrategySearchCV",
+    "ablation_settings",
+    "bootstrap_weights",
+    "fusion_leaderboard",
+    "greedy_ensemble",
+    "modality_ablation",
+    "one_se_choice",
+]

@@ -1,0 +1,800 @@
+"""StrategySearchCV: one cross-validated search over named strategies that keeps every prediction.
+
+Every (candidate, fold) fit runs through joblib, so ``n_jobs`` and any joblib
+backend (Dask's included) apply. Each task returns its fold scores, its
+out-of-fold predictions and, when asked, the scores with each view made missing;
+everything the search learns lands in ``cv_results_`` (GridSearchCV's layout) and
+a few arrays beside it. From the stored predictions come, without a refit, the
+BBC-CV estimate of the whole choice, the greedy ensemble of the candidates and
+the rule that stops spending folds on candidates that cannot win.
+"""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.metrics import check_scoring, get_scorer
+from sklearn.model_selection import ParameterGrid, check_cv
+from sklearn.utils import check_random_state, indexable
+
+from .._views import resolve_views
+from ..utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _num_samples,
+    _safe_indexing,
+    available_if,
+    check_is_fitted,
+)
+from ._bootstrap import FAST_METRICS, RowScores, bootstrap_weights, greedy_ensemble, one_se_choice
+
+#: Candidate status in ``cv_results_["status"]``.
+COMPLETE, DROPPED, SKIPPED, FAILED = "complete", "dropped", "skipped", "failed"
+#: Probability of being worse than the best above which a candidate stops (BBCD-CV's threshold).
+_DROP_CONFIDENCE = 0.99
+#: Resamples of the dropping test and of the ensemble's estimate.
+_DROP_BOOTSTRAP = 500
+_ENSEMBLE_BOOTSTRAP = 200
+_ENSEMBLE_POOL = 8
+
+
+def _fit_and_predict(candidate, estimator, params, fold, X_train, y_train, X_test, y_test, scorers, kind, error_score,
+                     mask_views):  # fmt: skip
+    """One (candidate, fold) task: fit, score, keep the predictions, score with each view masked."""
+    result = {"candidate": candidate, "fold": fold, "fit_error": None}
+    start = time.perf_counter()
+    try:
+        est = clone(estimator).set_params(**params)
+        est.fit(X_train, y_train)
+    except Exception as exc:  # noqa: BLE001 - recorded as error_score, as GridSearchCV does
+        if isinstance(error_score, str):
+            raise
+        result.update(
+            fit_time=time.perf_counter() - start, score_time=0.0, fit_error=f"{type(exc).__name__}: {exc}",
+            scores=dict.fromkeys(scorers, error_score), predictions=None, masked={},
+        )  # fmt: skip
+        return result
+    result["fit_time"] = time.perf_counter() - start
+    start = time.perf_counter()
+    result["scores"] = {name: float(scorer(est, X_test, y_test)) for name, scorer in scorers.items()}
+    result["predictions"] = _predictions(est, X_test, kind)
+    primary = next(iter(scorers.values()))
+    result["masked"] = {}
+    for view, columns in mask_views.items():
+        masked = X_test.copy()
+        masked.iloc[:, columns] = np.nan
+        try:
+            result["masked"][view] = float(primary(est, masked, y_test))
+        except Exception:  # noqa: BLE001 - a model that cannot predict without the view: no importance
+            result["masked"][view] = np.nan
+    result["score_time"] = time.perf_counter() - start
+    return result
+
+
+def _predictions(est, X, kind):
+    """What the search stores per row: class probabilities (one-hot labels without them), or values."""
+    if kind["classes"] is None:
+        values = np.asarray(est.predict(X), dtype=float)
+        return values.reshape(len(values), -1)
+    classes = kind["classes"]
+    if hasattr(est, "predict_proba"):
+        proba = np.asarray(est.predict_proba(X), dtype=float)
+        out = np.zeros((len(proba), len(classes)))
+        out[:, np.searchsorted(classes, est.classes_)] = proba  # a fold may lack a class
+        return out
+    return (np.asarray(est.predict(X))[:, None] == classes[None, :]).astype(float)
+
+
+def _fit_features(features, X, y, train, test):
+    """The feature stage of one fold: fitted on the training rows, applied to both."""
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    y_train = _safe_indexing(y, train)
+    if features is None or features == "passthrough":
+        return X_train, X_test
+    stage = clone(features)
+    return stage.fit_transform(X_train, y_train), stage.transform(X_test)
+
+
+def _views_of(X):
+    """Column positions of each ``<view>__`` group of a DataFrame, or {} (nothing to mask)."""
+    if not hasattr(X, "columns") or not hasattr(X, "iloc"):
+        return {}
+    try:
+        views = resolve_views(None, n_features=X.shape[1], feature_names=np.asarray(X.columns, dtype=object))
+    except (ValueError, TypeError):
+        return {}
+    return views if len(views) > 1 else {}
+
+
+def _delegate(method):
+    def check(self):
+        return hasattr(self.best_estimator_, method) if hasattr(self, "best_estimator_") else True
+
+    return check
+
+
+class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
+    """Cross-validated search over named strategies that keeps every out-of-fold prediction.
+
+    Each strategy is an estimator with its parameter grid; its candidates are
+    the grid's points. Every (candidate, fold) fit runs through joblib. The
+    feature stage (``features``) is fitted once per fold and shared by every
+    candidate of that fold. What the search keeps, beside GridSearchCV's
+    ``cv_results_``, is each candidate's prediction of every row from the fold
+    that held it out; from these, without any refit, come
+
+    * the **estimate** of the whole choice (BBC-CV): resample rows, choose the
+      best candidate on the in-bag rows, score it on the out-of-bag rows;
+    * the **ensemble**: greedy forward selection with replacement over the
+      candidates' out-of-fold predictions (Caruana et al., 2004), chosen over
+      the best candidate only when its own bootstrap estimate (selection redone
+      in-bag) is higher;
+    * **dropping**: after the first folds of a strategy, a candidate that is
+      worse than the best so far in 99% of bootstrap resamples of the rows
+      scored so far (BBCD-CV) runs no further folds.
+
+    Parameters
+    ----------
+    strategies : list of tuple
+        ``(name, estimator, param_grid)``, or ``(name, estimator, param_grid,
+        features_name)`` to read a named feature stage of ``features``;
+        ``param_grid`` is a dict or a list of dicts of the estimator's own
+        parameters, as GridSearchCV takes. Simplest first: the order ranks
+        simplicity for ``refit="one-se"``.
+    features : transformer, list of (str, transformer) or None, default=None
+        The feature stage, fitted on each fold's training rows and applied to
+        its test rows once for all candidates. A list names several stages (a
+        strategy picks one by name; the first is the default); ``None`` or
+        ``"passthrough"``: the candidates read X.
+    scoring : str, callable, list or dict, default=None
+        As in GridSearchCV; with several, the first is the one the search
+        chooses by (``"score"`` when one is given).
+    cv : int, cross-validation generator or iterable, default=5
+        Must put every row in exactly one test fold (the stored predictions
+        are out-of-fold predictions).
+    refit : {"best", "one-se"}, bool or callable, default="best"
+        ``"best"`` (or True): the best mean score; ``"one-se"``: the simplest
+        candidate whose mean is within one standard error of the best's; a
+        callable takes ``cv_results_`` and returns the index. False: no refit.
+    estimate : {"bbc", "nested", "none"}, default="bbc"
+        ``"bbc"``: the bootstrap estimate above (no refit). ``"nested"``: the
+        search itself repeated inside outer folds of ``cv`` (costs about as
+        many searches as folds).
+    ensemble : bool, default=True
+        Build the greedy ensemble (needs ``estimate="bbc"`` to be chosen).
+    drop : bool, default=True
+        Stop spending folds on candidates that cannot win.
+    importance : bool, default=False
+        Score each (candidate, fold) again with each ``<view>__`` group of the
+        test features made missing (all NaN): ``masked_scores_``.
+    n_bootstrap : int, default=1000
+        Resamples of the estimate.
+    time_limit : float, default=None
+        Seconds: past it, no further strategy starts, except those in
+        ``always_run``; the skipped ones are listed (status ``"skipped"``).
+    always_run : sequence of str, default=()
+        Strategies run whatever the time limit, and never dropped.
+    n_jobs : int, default=None
+        Parallel (candidate, fold) tasks.
+    error_score : "raise" or float, default=nan
+        As in GridSearchCV.
+    progress : bool, default=False
+        One progress bar over every fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap resamples.
+
+    Attributes
+    ----------
+    cv_results_ : dict of ndarray
+        GridSearchCV's layout (``params``, ``param_<name>``,
+        ``split<k>_test_<scorer>``, ``mean_``/``std_``/``rank_test_<scorer>``,
+        fit and score times), plus ``strategy`` (the strategy of each
+        candidate), ``status`` (``"complete"``, ``"dropped"``, ``"skipped"``,
+        ``"failed"``) and ``n_folds_done``. ``params`` holds the estimator's
+        parameters; ``strategy`` says whose.
+    oof_predictions_ : ndarray of shape (n_candidates, n_samples, n_outputs)
+        Each candidate's prediction of every row, from the fold that held the
+        row out: class probabilities in the order of ``classes_`` (one-hot
+        predicted labels for a classifier without ``predict_proba``), or the
+        predicted values (regression). NaN where not computed (a dropped,
+        skipped or failed candidate's folds).
+    oof_folds_ : ndarray of shape (n_samples,)
+        The test fold of each row.
+    masked_scores_ : ndarray of shape (n_candidates, n_splits, n_views) or None
+        With ``importance``: the first scorer's fold score with each view of
+        ``masked_views_`` missing at predict time.
+    masked_views_ : list of str
+    estimate_ : dict or None
+        ``method``, ``mean``, ``ci_low``, ``ci_high`` (2.5 and 97.5
+        percentiles of the out-of-bag scores, or a t interval for nested),
+        ``n_bootstrap`` or ``scores`` (nested), ``candidate_oob`` (each
+        candidate's mean out-of-bag score: BBC) and ``chosen_share`` (how often
+        each candidate was chosen in-bag).
+    ensemble_ : dict or None
+        ``members`` (candidate indices), ``weights``, ``oof_score`` (optimistic:
+        the selection saw these rows), ``estimate`` (mean and interval with the
+        selection redone in-bag) and ``candidate_estimate`` (the candidates'
+        BBC on the same resamples).
+    choice_ : {"candidate", "ensemble"}
+        What ``best_estimator_`` is.
+    best_index_, best_params_, best_score_ : int, dict, float
+        The candidate chosen by ``refit`` (also when the ensemble is chosen).
+    best_estimator_ : estimator
+        The chosen candidate, or the ensemble (a VotingClassifier or
+        VotingRegressor of its members), refit on every row, after the
+        feature stage.
+    scorer_ : dict of str to callable
+    n_splits_ : int
+    refit_time_ : float
+    classes_ : ndarray
+        For classification.
+    n_features_in_ : int
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : the layout of ``cv_results_``.
+    mmsk.model_selection.fusion_leaderboard : a tidy table of ``cv_results_``.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from mmsk.datasets import make_multimodal_classification
+    >>> from mmsk.fusion import EarlyFusionClassifier, LateFusionClassifier
+    >>> from mmsk.model_selection import StrategySearchCV
+    >>> X, y = make_multimodal_classification(n_samples=150, random_state=0)
+    >>> search = StrategySearchCV(
+    ...     [("baseline", DummyClassifier(), {}),
+    ...      ("early", EarlyFusionClassifier(LogisticRegression()), {"scale": ["standard", "block"]}),
+    ...      ("late", LateFusionClassifier(LogisticRegression()), {})],
+    ...     cv=3, random_state=0,
+    ... ).fit(X, y)
+    >>> list(search.cv_results_["strategy"])
+    ['baseline', 'early', 'early', 'late']
+    >>> search.oof_predictions_.shape
+    (4, 150, 2)
+    >>> bool(search.estimate_["ci_low"] <= search.estimate_["mean"] <= search.estimate_["ci_high"])
+    True
+    """
+
+    _parameter_constraints = {
+        "strategies": [list],
+        "features": [HasMethods(["fit", "transform"]), list, StrOptions({"passthrough"}), None],
+        "scoring": [str, callable, list, dict, None],
+        "cv": ["cv_object"],
+        "refit": ["boolean", StrOptions({"best", "one-se"}), callable],
+        "estimate": [StrOptions({"bbc", "nested", "none"})],
+        "ensemble": ["boolean"],
+        "drop": ["boolean"],
+        "importance": ["boolean"],
+        "n_bootstrap": [Interval(Integral, 10, None, closed="left")],
+        "time_limit": [Interval(Real, 0, None, closed="left"), None],
+        "always_run": ["array-like", tuple, list],
+        "n_jobs": [Integral, None],
+        "error_score": [StrOptions({"raise"}), Real],
+        "progress": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        strategies,
+        *,
+        features=None,
+        scoring=None,
+        cv=5,
+        refit="best",
+        estimate="bbc",
+        ensemble=True,
+        drop=True,
+        importance=False,
+        n_bootstrap=1000,
+        time_limit=None,
+        always_run=(),
+        n_jobs=None,
+        error_score=np.nan,
+        progress=False,
+        random_state=None,
+    ):
+        self.strategies = strategies
+        self.features = features
+        self.scoring = scoring
+        self.cv = cv
+        self.refit = refit
+        self.estimate = estimate
+        self.ensemble = ensemble
+        self.drop = drop
+        self.importance = importance
+        self.n_bootstrap = n_bootstrap
+        self.time_limit = time_limit
+        self.always_run = always_run
+        self.n_jobs = n_jobs
+        self.error_score = error_score
+        self.progress = progress
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ parts
+    def _entries(self):
+        """The strategies as (name, estimator, grid, features name), checked."""
+        if not self.strategies:
+            raise ValueError("strategies is empty; give at least one (name, estimator, param_grid).")
+        entries, seen = [], set()
+        names = [name for name, _ in self._feature_stages()]
+        for entry in self.strategies:
+            if not isinstance(entry, tuple | list) or len(entry) not in (3, 4):
+                raise ValueError(
+                    f"each strategy is (name, estimator, param_grid) or (name, estimator, param_grid, "
+                    f"features_name); got {entry!r}"
+                )
+            name, estimator, grid = entry[:3]
+            stage = entry[3] if len(entry) == 4 else names[0]
+            if name in seen:
+                raise ValueError(f"strategy name {name!r} appears twice; names must be unique")
+            if stage not in names:
+                raise ValueError(f"strategy {name!r} reads the feature stage {stage!r}; known: {names}")
+            if not hasattr(estimator, "fit"):
+                raise TypeError(f"strategy {name!r}: {estimator!r} is not an estimator (it has no fit)")
+            seen.add(name)
+            entries.append((name, estimator, grid if grid is not None else {}, stage))
+        return entries
+
+    def _feature_stages(self):
+        if isinstance(self.features, list):
+            if not self.features:
+                raise ValueError("features is an empty list; give (name, transformer) pairs or None")
+            return [(name, stage) for name, stage in self.features]
+        return [("features", self.features)]
+
+    def _scorers(self, estimator):
+        scoring = self.scoring
+        if scoring is None or isinstance(scoring, str) or callable(scoring):
+            return {"score": check_scoring(estimator, scoring=scoring)}
+        if isinstance(scoring, dict):
+            return {name: check_scoring(estimator, scoring=s) for name, s in scoring.items()}
+        return {name: get_scorer(name) for name in scoring}
+
+    def _metric_name(self):
+        """The first scorer's name when it is one the bootstrap computes from sums, else None."""
+        first = self.scoring
+        if isinstance(first, dict):
+            first = next(iter(first.values()))
+        elif isinstance(first, list):
+            first = first[0]
+        if first is None:
+            return "accuracy" if self._classifier else "r2"
+        return first if isinstance(first, str) and first in FAST_METRICS else None
+
+    def _pipeline(self, stage, estimator):
+        from sklearn.pipeline import Pipeline
+
+        if stage is None or stage == "passthrough":
+            return clone(estimator)
+        return Pipeline([("features", clone(stage)), ("model", clone(estimator))])
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, groups=None):
+        """Cross-validate every candidate, estimate the choice, build the ensemble, refit.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            What the feature stage (or, without one, the candidates) read.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        groups : array-like of shape (n_samples,), default=None
+            Passed to the splitter; the bootstrap then resamples whole groups.
+
+        Returns
+        -------
+        self : StrategySearchCV
+        """
+        entries = self._entries()
+        stages = dict(self._feature_stages())
+        self._classifier = is_classifier(entries[0][1])
+        X, y, groups = indexable(X, y, groups)
+        n = _num_samples(X)
+        y_arr = np.asarray(y)
+        cv = check_cv(self.cv, y, classifier=self._classifier)
+        splits = list(cv.split(X, y, groups))
+        self.n_splits_ = len(splits)
+        self.oof_folds_ = self._check_partition(splits, n)
+        self.classes_ = np.unique(y_arr) if self._classifier else None
+        self.n_features_in_ = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else None
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.scorer_ = self._scorers(entries[0][1])
+        kind = {"classes": self.classes_}
+        candidates = [(s, dict(p)) for s, (_, _, grid, _) in enumerate(entries) for p in ParameterGrid(grid)]
+        n_out = len(self.classes_) if self._classifier else (1 if y_arr.ndim == 1 else y_arr.shape[1])
+        oof = np.full((len(candidates), n, n_out), np.nan)
+        fold_results = [[None] * self.n_splits_ for _ in candidates]
+        status = [COMPLETE] * len(candidates)
+        self._y_scores = RowScores(
+            next(iter(self.scorer_.values())), self._metric_name(), y_arr, self.classes_
+        )
+        self._groups = None if groups is None else np.asarray(groups)
+        rng = check_random_state(self.random_state)
+        self._seed = rng.randint(np.iinfo(np.int32).max)
+        fold_data = {}
+        started = time.perf_counter()
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+        always = set(self.always_run)
+        from tqdm.auto import tqdm
+
+        total = len(candidates) * self.n_splits_
+        with tqdm(total=total, desc="search", unit="fit", disable=not self.progress, leave=True) as bar:
+            for s, (name, estimator, _, stage_name) in enumerate(entries):
+                mine = [c for c, (owner, _) in enumerate(candidates) if owner == s]
+                late = self.time_limit is not None and time.perf_counter() - started > self.time_limit
+                if late and name not in always:
+                    for c in mine:
+                        status[c] = SKIPPED
+                    bar.total -= len(mine) * self.n_splits_
+                    bar.refresh()
+                    continue
+                if stage_name not in fold_data:
+                    stage = stages[stage_name]
+                    fold_data[stage_name] = list(
+                        Parallel(n_jobs=self.n_jobs)(
+                            delayed(_fit_features)(stage, X, y, train, test) for train, test in splits
+                        )
+                    )
+                data = fold_data[stage_name]
+                mask_views = _views_of(data[0][1]) if self.importance else {}
+                first = list(range(self.n_splits_))
+                droppable = self.drop and name not in always and self.n_splits_ >= 3 and any(
+                    st == COMPLETE and np.isfinite(oof[c]).all() for c, st in enumerate(status)
+                )
+                rounds = [first[: max(1, self.n_splits_ // 3)], first[max(1, self.n_splits_ // 3) :]]
+                if not droppable:
+                    rounds = [first]
+                active = list(mine)
+                for r, folds in enumerate(rounds):
+                    tasks = [
+                        delayed(_fit_and_predict)(
+                            c, estimator, candidates[c][1], k, data[k][0], _safe_indexing(y, splits[k][0]),
+                            data[k][1], _safe_indexing(y, splits[k][1]), self.scorer_, kind,
+                            self.error_score, mask_views,
+                        )  # fmt: skip
+                        for c in active
+                        for k in folds
+                    ]
+                    for result in parallel(tasks):
+                        c = result["candidate"]
+                        fold_results[c][result["fold"]] = result
+                        if result["predictions"] is not None:
+                            oof[c, splits[result["fold"]][1]] = result["predictions"]
+                        bar.update(1)
+                    if r == 0 and len(rounds) > 1:
+                        done_rows = np.concatenate([splits[k][1] for k in folds])
+                        dropped = self._drop(oof, active, status, done_rows)
+                        for c in dropped:
+                            status[c] = DROPPED
+                        bar.total -= len(dropped) * len(rounds[1])
+                        bar.refresh()
+                        active = [c for c in active if c not in dropped]
+        self.search_time_ = time.perf_counter() - started
+        for c, results in enumerate(fold_results):
+            done = [r for r in results if r is not None]
+            if status[c] == COMPLETE and done and all(r["fit_error"] is not None for r in done):
+                status[c] = FAILED
+        self._warn_failures(fold_results, candidates, entries)
+        self.cv_results_ = self._results(candidates, entries, fold_results, status)
+        self.oof_predictions_ = oof
+        self.masked_views_ = sorted({v for res in fold_results for r in res if r for v in r["masked"]})
+        self.masked_scores_ = (
+            np.array(
+                [
+                    [[(r["masked"].get(v, np.nan) if r else np.nan) for v in self.masked_views_] for r in res]
+                    for res in fold_results
+                ]
+            )
+            if self.importance
+            else None
+        )
+        scores = self.cv_results_["mean_test_score" if "mean_test_score" in self.cv_results_ else
+                                  f"mean_test_{next(iter(self.scorer_))}"]  # fmt: skip
+        if not np.isfinite(scores).any():
+            raise ValueError(
+                "every candidate failed to fit; the errors are in the warnings above (error_score='raise' "
+                "stops at the first)"
+            )
+        self.best_index_ = self._best_index()
+        self.best_params_ = self.cv_results_["params"][self.best_index_]
+        self.best_score_ = float(scores[self.best_index_])
+        self.estimate_, self.ensemble_ = None, None
+        if self.estimate == "bbc":
+            self.estimate_ = self._bbc(oof)
+        if self.ensemble:
+            self.ensemble_ = self._ensemble(oof, status)
+        self.choice_ = "candidate"
+        if (
+            self.ensemble_ is not None
+            and self.ensemble_.get("estimate") is not None
+            and self.ensemble_["estimate"]["mean"] > self.ensemble_["candidate_estimate"]["mean"]
+            and len(self.ensemble_["members"]) > 1
+        ):
+            self.choice_ = "ensemble"
+        if self.estimate == "nested":
+            self.estimate_ = self._nested(X, y, groups, cv)
+        if self.refit is not False:
+            start = time.perf_counter()
+            self.best_estimator_ = self._build(entries, candidates, stages).fit(X, y)
+            self.refit_time_ = time.perf_counter() - start
+        return self
+
+    def _check_partition(self, splits, n):
+        folds = np.full(n, -1)
+        seen = np.zeros(n, dtype=int)
+        for k, (_, test) in enumerate(splits):
+            folds[test] = k
+            np.add.at(seen, test, 1)
+        if (seen != 1).any():
+            raise ValueError(
+                f"cv must put every row in exactly one test fold, so that each row has one out-of-fold "
+                f"prediction; {int((seen == 0).sum())} row(s) are in no test fold and {int((seen > 1).sum())} "
+                f"in several. Use KFold, StratifiedKFold, GroupKFold or another partitioning splitter."
+            )
+        return folds
+
+    def _drop(self, oof, active, status, rows):
+        """Candidates of ``active`` worse than the best so far in 99% of resamples of ``rows``."""
+        finished = [c for c, st in enumerate(status) if st == COMPLETE and np.isfinite(oof[c]).all()]
+        finished = [c for c in finished if c not in active]
+        pool = finished + list(active)
+        P = oof[pool][:, rows]
+        groups = None if self._groups is None else self._groups[rows]
+        w_in, _ = bootstrap_weights(len(rows), _DROP_BOOTSTRAP, groups=groups, random_state=self._seed)
+        sub = RowScores(self._y_scores.scorer, self._y_scores.metric, self._y_scores.y[rows],
+                        self._y_scores.classes)  # fmt: skip
+        S = sub.scores(P, w_in)
+        full = sub.scores(P, np.ones((1, len(rows))))[0]
+        if not np.isfinite(full).any():
+            return []
+        best = int(np.nanargmax(full))
+        worse = (S < S[:, [best]]).mean(axis=0)
+        return [pool[j] for j in range(len(finished), len(pool)) if j != best and worse[j] >= _DROP_CONFIDENCE]
+
+    def _warn_failures(self, fold_results, candidates, entries):
+        from sklearn.exceptions import FitFailedWarning
+
+        errors = [
+            (entries[candidates[c][0]][0], r["fit_error"])
+            for c, res in enumerate(fold_results)
+            for r in res
+            if r is not None and r["fit_error"] is not None
+        ]
+        if errors:
+            shown = "\n".join(f"  {name}: {err}" for name, err in errors[:5])
+            warnings.warn(
+                f"{len(errors)} fit(s) failed and scored error_score={self.error_score!r}:\n{shown}",
+                FitFailedWarning,
+                stacklevel=3,
+            )
+
+    def _results(self, candidates, entries, fold_results, status):
+        from scipy.stats import rankdata
+
+        n_cand = len(candidates)
+        results = {
+            "strategy": np.array([entries[s][0] for s, _ in candidates], dtype=object),
+            "status": np.array(status, dtype=object),
+            "n_folds_done": np.array([sum(r is not None for r in res) for res in fold_results]),
+        }
+        for key in ("fit_time", "score_time"):
+            times = np.array([[r[key] if r else np.nan for r in res] for res in fold_results])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                results[f"mean_{key}"] = np.nanmean(times, axis=1) if n_cand else times
+                results[f"std_{key}"] = np.nanstd(times, axis=1) if n_cand else times
+        names = sorted({k for _, p in candidates for k in p})
+        for key in names:
+            column = np.ma.MaskedArray(np.empty(n_cand, dtype=object), mask=True)
+            for c, (_, p) in enumerate(candidates):
+                if key in p:
+                    column[c] = p[key]
+            results[f"param_{key}"] = column
+        results["params"] = [p for _, p in candidates]
+        for metric in self.scorer_:
+            split = np.array(
+                [[r["scores"][metric] if r else np.nan for r in res] for res in fold_results], dtype=float
+            ).reshape(n_cand, self.n_splits_)
+            for k in range(self.n_splits_):
+                results[f"split{k}_test_{metric}"] = split[:, k]
+            mean, std = split.mean(axis=1), split.std(axis=1)
+            results[f"mean_test_{metric}"] = mean
+            results[f"std_test_{metric}"] = std
+            ranked = np.where(np.isnan(mean), np.nanmin(mean) - 1 if np.isfinite(mean).any() else 0, mean)
+            results[f"rank_test_{metric}"] = rankdata(-ranked, method="min").astype(np.int32)
+        return results
+
+    def _primary(self):
+        return next(iter(self.scorer_))
+
+    def _sem(self):
+        r = self.cv_results_
+        return np.asarray(r[f"std_test_{self._primary()}"], dtype=float) / np.sqrt(self.n_splits_)
+
+    def _order(self):
+        names = [e[0] for e in self._entries()]
+        return np.array([names.index(s) for s in self.cv_results_["strategy"]], dtype=float)
+
+    def _best_index(self):
+        mean = np.asarray(self.cv_results_[f"mean_test_{self._primary()}"], dtype=float)
+        if callable(self.refit):
+            index = self.refit(self.cv_results_)
+            if not isinstance(index, Integral) or not 0 <= index < len(mean):
+                raise IndexError(f"refit callable returned {index!r}; expected an index into cv_results_")
+            return int(index)
+        if self.refit == "one-se":
+            return int(one_se_choice(mean[None, :], self._sem(), self._order())[0])
+        return int(np.nanargmax(mean))
+
+    def _choose(self, S):
+        """The candidate each weighting's rule chooses (in-bag): best, or the one-se rule."""
+        if self.refit == "one-se":
+            return one_se_choice(S, self._sem(), self._order())
+        return np.where(np.isnan(S), -np.inf, S).argmax(axis=1)
+
+    def _weights(self, n_bootstrap):
+        n = len(self._y_scores.y)
+        return bootstrap_weights(n, n_bootstrap, groups=self._groups, random_state=self._seed)
+
+    def _bbc(self, oof):
+        """BBC-CV: the in-bag choice scored out of bag, over ``n_bootstrap`` resamples."""
+        usable = np.isfinite(oof).all(axis=(1, 2))
+        P = np.where(usable[:, None, None], oof, np.nan)
+        w_in, w_out = self._weights(self.n_bootstrap)
+        S_in = self._y_scores.scores(P, w_in)
+        S_out = self._y_scores.scores(np.nan_to_num(P), w_out)
+        S_out[:, ~usable] = np.nan
+        pick = self._choose(S_in)
+        values = S_out[np.arange(len(pick)), pick]
+        values = values[np.isfinite(values)]
+        return {
+            "method": "bbc",
+            "mean": float(values.mean()),
+            "ci_low": float(np.percentile(values, 2.5)),
+            "ci_high": float(np.percentile(values, 97.5)),
+            "n_bootstrap": int(self.n_bootstrap),
+            "candidate_oob": np.nanmean(S_out, axis=0),
+            "chosen_share": np.bincount(pick, minlength=oof.shape[0]) / len(pick),
+        }
+
+    def _ensemble(self, oof, status):
+        """Greedy selection on every row; its estimate with the selection redone in-bag."""
+        usable = np.array([st == COMPLETE for st in status]) & np.isfinite(oof).all(axis=(1, 2))
+        if self.classes_ is not None:  # soft voting needs probabilities: one-hot labels are left out
+            usable &= ~np.all(np.isin(np.nan_to_num(oof), (0.0, 1.0)), axis=(1, 2))
+        if usable.sum() < 2:
+            return None
+        idx = np.flatnonzero(usable)
+        P = oof[idx]
+        n = P.shape[1]
+        full = self._y_scores.scores(P, np.ones((1, n)))[0]
+        top = idx[np.argsort(-np.nan_to_num(full, nan=-np.inf), kind="stable")[:_ENSEMBLE_POOL]]
+        counts = greedy_ensemble(oof, self._y_scores, np.ones((1, n)), pool=top[None, :])[0]
+        members = np.flatnonzero(counts)
+        weights = counts[members] / counts.sum()
+        average = np.tensordot(weights, oof[members], axes=1)
+        result = {
+            "members": [int(m) for m in members],
+            "weights": [float(w) for w in weights],
+            "oof_score": float(self._y_scores.scores(average[None], np.ones((1, n)))[0, 0]),
+            "estimate": None,
+            "candidate_estimate": None,
+        }
+        if self.estimate != "bbc":
+            return result
+        w_in, w_out = self._weights(self.n_bootstrap)
+        w_in, w_out = w_in[:_ENSEMBLE_BOOTSTRAP], w_out[:_ENSEMBLE_BOOTSTRAP]
+        P_all = np.where(usable[:, None, None], oof, np.nan)
+        S_in = self._y_scores.scores(P_all, w_in)
+        ranked = np.argsort(-np.where(np.isnan(S_in), -np.inf, S_in), axis=1, kind="stable")
+        pool = ranked[:, : min(_ENSEMBLE_POOL, int(usable.sum()))]
+        counts = greedy_ensemble(np.nan_to_num(oof), self._y_scores, w_in, pool=pool)
+        averaged = np.einsum("bc,cnk->bnk", counts / counts.sum(axis=1, keepdims=True), np.nan_to_num(oof))
+        ens = self._y_scores.paired_scores(averaged, w_out)
+        pick = self._choose(S_in)
+        single = self._y_scores.scores(np.nan_to_num(oof), w_out)[np.arange(len(pick)), pick]
+        result["estimate"] = _interval(ens)
+        result["candidate_estimate"] = _interval(single)
+        return result
+
+    def _nested(self, X, y, groups, cv):
+        """The whole search repeated in outer folds, its choice scored on the outer test rows."""
+        from scipy import stats
+
+        scorer = next(iter(self.scorer_.values()))
+        scores = []
+        for train, test in cv.split(X, y, groups):
+            inner = clone(self).set_params(estimate="none", progress=False)
+            inner.fit(
+                _safe_indexing(X, train), _safe_indexing(y, train),
+                None if groups is None else _safe_indexing(groups, train),
+            )  # fmt: skip
+            scores.append(float(scorer(inner.best_estimator_, _safe_indexing(X, test), _safe_indexing(y, test))))
+        scores = np.asarray(scores)
+        k = len(scores)
+        half = stats.t.ppf(0.975, k - 1) * scores.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan
+        return {"method": "nested", "mean": float(scores.mean()), "ci_low": float(scores.mean() - half),
+                "ci_high": float(scores.mean() + half), "scores": [float(s) for s in scores]}  # fmt: skip
+
+    def _build(self, entries, candidates, stages):
+        """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""
+        from sklearn.ensemble import VotingClassifier, VotingRegressor
+
+        def member(c):
+            s, params = candidates[c]
+            return clone(entries[s][1]).set_params(**params), entries[s][3]
+
+        if self.choice_ != "ensemble":
+            est, stage = member(self.best_index_)
+            return self._pipeline(stages[stage], est)
+        chosen = [member(c) for c in self.ensemble_["members"]]
+        same = len({stage for _, stage in chosen}) == 1
+        named = [
+            (f"c{c}", est if same else self._pipeline(stages[stage], est))
+            for c, (est, stage) in zip(self.ensemble_["members"], chosen)
+        ]
+        weights = self.ensemble_["weights"]
+        vote = (
+            VotingClassifier(named, voting="soft", weights=weights)
+            if self._classifier
+            else VotingRegressor(named, weights=weights)
+        )
+        return self._pipeline(stages[chosen[0][1]], vote) if same else vote
+
+    # ------------------------------------------------------------------ delegation
+    @available_if(_delegate("predict"))
+    def predict(self, X):
+        """Predict with ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    @available_if(_delegate("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_delegate("decision_function"))
+    def decision_function(self, X):
+        """Decision function of ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.decision_function(X)
+
+    def score(self, X, y=None):
+        """The first scorer on ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return next(iter(self.scorer_.values()))(self.best_estimator_, X, y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            first = self.strategies[0][1]
+            sub = first.__sklearn_tags__()
+        except (TypeError, IndexError, AttributeError):
+            return tags
+        tags.estimator_type = sub.estimator_type
+        tags.classifier_tags = sub.classifier_tags
+        tags.regressor_tags = sub.regressor_tags
+        tags.target_tags.required = sub.target_tags.required
+        tags.input_tags.sparse = sub.input_tags.sparse and self.features is None
+        tags.input_tags.pairwise = sub.input_tags.pairwise
+        tags.input_tags.allow_nan = sub.input_tags.allow_nan
+        return tags
+
+
+def _interval(values):
+    values = values[np.isfinite(values)]
+    return {
+        "mean": float(values.mean()),
+        "ci_low": float(np.percentile(values, 2.5)),
+        "ci_high": float(np.percentile(values, 97.5)),
+    }
