@@ -90,6 +90,8 @@ SKLEARN_DATA_TYPES = (
     "sklearn.compose._column_transformer.make_column_selector",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    # the ensemble mmsk fit saves is a VotingClassifier/VotingRegressor, whose fitted members sit in a Bunch
+    "sklearn.utils._bunch.Bunch",
 )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -46,6 +47,7 @@ from mmsk.fusion import (
     ViewImputer,
 )
 from mmsk.mkl import MKLClassifier, MKLRegressor
+from mmsk.model_selection import StrategySearchCV
 
 
 class Columns:
@@ -180,6 +182,15 @@ SETTINGS = {
     ),
     "ViewImputer": lambda: ViewImputer(views={"a": Columns("first"), "b": Columns("last")}),
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
+    "StrategySearchCV": lambda: StrategySearchCV(
+        [
+            ("lr", LogisticRegression(), {"C": [0.1, 1.0]}),
+            ("late", LateFusionClassifier(views={"a": Columns("first"), "b": Columns("last")}), {}),
+        ],
+        cv=3,
+        n_bootstrap=50,
+        random_state=0,
+    ),
 }
 
 # A pretrained model runs in float32: a row's embedding moves by about 1e-6 with the size of the

@@ -177,7 +177,9 @@ class RowScores:
                 per_class = W @ self.onehot  # (B, k): weight of each class
                 present = per_class > 0
                 result = sum(
-                    np.where(present[:, j].reshape(shape), total(stats[j]) / per_class[:, j].reshape(shape), 0.0)
+                    np.where(
+                        present[:, j].reshape(shape), total(stats[j]) / per_class[:, j].reshape(shape), 0.0
+                    )
                     for j in range(len(self.classes))
                 ) / present.sum(axis=1).reshape(shape)
             else:
@@ -204,7 +206,9 @@ class RowScores:
             for c in [b] if paired else range(len(P)):
                 if np.isnan(P[c][keep]).any():
                     continue
-                value = self.scorer(_Replay(P[c], self.classes), rows[keep], self.y[keep], sample_weight=W[b][keep])
+                value = self.scorer(
+                    _Replay(P[c], self.classes), rows[keep], self.y[keep], sample_weight=W[b][keep]
+                )
                 out[(b,) if paired else (b, c)] = value
         return out
 

@@ -23,8 +23,9 @@ def fusion_leaderboard(search, *, strategy_param=None):
 
     Parameters
     ----------
-    search : fitted GridSearchCV or RandomizedSearchCV
-        Typically a grid whose entries put different estimators (early, late,
+    search : fitted GridSearchCV, RandomizedSearchCV or StrategySearchCV
+        A StrategySearchCV names each candidate's strategy itself. Otherwise
+        typically a grid whose entries put different estimators (early, late,
         MKL, CCA + classifier, deep fusion, ...) on one Pipeline step, e.g.
         ``[{"model": [EarlyFusionClassifier()], "model__scale": [...]},
         {"model": [MKLClassifier()], "model__C": [...]}]``.
@@ -71,6 +72,9 @@ def fusion_leaderboard(search, *, strategy_param=None):
             f"{type(search).__name__} is not fitted (it has no cv_results_); fit the search first."
         )
     params = results["params"]
+    if strategy_param is None and "strategy" in results:  # a StrategySearchCV names each candidate's strategy
+        params = [{"strategy": name, **p} for name, p in zip(results["strategy"], params)]
+        strategy_param = "strategy"
     if strategy_param is None:
         keys = sorted(
             {k for p in params for k, v in p.items() if _is_estimator(v)}, key=lambda k: k.count("__")

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.utils import check_random_state, indexable
+from sklearn.utils.validation import column_or_1d
 
 from .._views import resolve_views
 from ..utils._compat import (
@@ -43,8 +44,20 @@ _ENSEMBLE_BOOTSTRAP = 200
 _ENSEMBLE_POOL = 8
 
 
-def _fit_and_predict(candidate, estimator, params, fold, X_train, y_train, X_test, y_test, scorers, kind, error_score,
-                     mask_views):  # fmt: skip
+def _fit_and_predict(
+    candidate,
+    estimator,
+    params,
+    fold,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    scorers,
+    kind,
+    error_score,
+    mask_views,
+):
     """One (candidate, fold) task: fit, score, keep the predictions, score with each view masked."""
     result = {"candidate": candidate, "fold": fold, "fit_error": None}
     start = time.perf_counter()
@@ -55,9 +68,13 @@ def _fit_and_predict(candidate, estimator, params, fold, X_train, y_train, X_tes
         if isinstance(error_score, str):
             raise
         result.update(
-            fit_time=time.perf_counter() - start, score_time=0.0, fit_error=f"{type(exc).__name__}: {exc}",
-            scores=dict.fromkeys(scorers, error_score), predictions=None, masked={},
-        )  # fmt: skip
+            fit_time=time.perf_counter() - start,
+            score_time=0.0,
+            fit_error=f"{type(exc).__name__}: {exc}",
+            scores=dict.fromkeys(scorers, error_score),
+            predictions=None,
+            masked={},
+        )
         return result
     result["fit_time"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -396,6 +413,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         entries = self._entries()
         stages = dict(self._feature_stages())
         self._classifier = is_classifier(entries[0][1])
+        if y is None and entries[0][1].__sklearn_tags__().target_tags.required:
+            raise ValueError(
+                f"{type(entries[0][1]).__name__} requires y to be passed, but the target y is None."
+            )
+        if self._classifier:
+            y = column_or_1d(y, warn=True)
         X, y, groups = indexable(X, y, groups)
         n = _num_samples(X)
         y_arr = np.asarray(y)
@@ -447,8 +470,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                 data = fold_data[stage_name]
                 mask_views = _views_of(data[0][1]) if self.importance else {}
                 first = list(range(self.n_splits_))
-                droppable = self.drop and name not in always and self.n_splits_ >= 3 and any(
-                    st == COMPLETE and np.isfinite(oof[c]).all() for c, st in enumerate(status)
+                droppable = (
+                    self.drop
+                    and name not in always
+                    and self.n_splits_ >= 3
+                    and any(st == COMPLETE and np.isfinite(oof[c]).all() for c, st in enumerate(status))
                 )
                 rounds = [first[: max(1, self.n_splits_ // 3)], first[max(1, self.n_splits_ // 3) :]]
                 if not droppable:
@@ -457,10 +483,19 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                 for r, folds in enumerate(rounds):
                     tasks = [
                         delayed(_fit_and_predict)(
-                            c, estimator, candidates[c][1], k, data[k][0], _safe_indexing(y, splits[k][0]),
-                            data[k][1], _safe_indexing(y, splits[k][1]), self.scorer_, kind,
-                            self.error_score, mask_views,
-                        )  # fmt: skip
+                            c,
+                            estimator,
+                            candidates[c][1],
+                            k,
+                            data[k][0],
+                            _safe_indexing(y, splits[k][0]),
+                            data[k][1],
+                            _safe_indexing(y, splits[k][1]),
+                            self.scorer_,
+                            kind,
+                            self.error_score,
+                            mask_views,
+                        )
                         for c in active
                         for k in folds
                     ]
@@ -497,12 +532,16 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             if self.importance
             else None
         )
-        scores = self.cv_results_["mean_test_score" if "mean_test_score" in self.cv_results_ else
-                                  f"mean_test_{next(iter(self.scorer_))}"]  # fmt: skip
+        scores = self.cv_results_[
+            "mean_test_score"
+            if "mean_test_score" in self.cv_results_
+            else f"mean_test_{next(iter(self.scorer_))}"
+        ]
         if not np.isfinite(scores).any():
+            errors = sorted({r["fit_error"] for res in fold_results for r in res if r and r["fit_error"]})
             raise ValueError(
-                "every candidate failed to fit; the errors are in the warnings above (error_score='raise' "
-                "stops at the first)"
+                "every candidate failed to fit (error_score='raise' stops at the first); the errors:\n  "
+                + "\n  ".join(errors[:5])
             )
         self.best_index_ = self._best_index()
         self.best_params_ = self.cv_results_["params"][self.best_index_]
@@ -537,8 +576,8 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         if (seen != 1).any():
             raise ValueError(
                 f"cv must put every row in exactly one test fold, so that each row has one out-of-fold "
-                f"prediction; {int((seen == 0).sum())} row(s) are in no test fold and {int((seen > 1).sum())} "
-                f"in several. Use KFold, StratifiedKFold, GroupKFold or another partitioning splitter."
+                f"prediction; {int((seen == 0).sum())} row(s) are in no test fold and "
+                f"{int((seen > 1).sum())} in several. Use KFold, StratifiedKFold, GroupKFold or another partitioning splitter."
             )
         return folds
 
@@ -550,15 +589,18 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         P = oof[pool][:, rows]
         groups = None if self._groups is None else self._groups[rows]
         w_in, _ = bootstrap_weights(len(rows), _DROP_BOOTSTRAP, groups=groups, random_state=self._seed)
-        sub = RowScores(self._y_scores.scorer, self._y_scores.metric, self._y_scores.y[rows],
-                        self._y_scores.classes)  # fmt: skip
+        sub = RowScores(
+            self._y_scores.scorer, self._y_scores.metric, self._y_scores.y[rows], self._y_scores.classes
+        )
         S = sub.scores(P, w_in)
         full = sub.scores(P, np.ones((1, len(rows))))[0]
         if not np.isfinite(full).any():
             return []
         best = int(np.nanargmax(full))
         worse = (S < S[:, [best]]).mean(axis=0)
-        return [pool[j] for j in range(len(finished), len(pool)) if j != best and worse[j] >= _DROP_CONFIDENCE]
+        return [
+            pool[j] for j in range(len(finished), len(pool)) if j != best and worse[j] >= _DROP_CONFIDENCE
+        ]
 
     def _warn_failures(self, fold_results, candidates, entries):
         from sklearn.exceptions import FitFailedWarning
@@ -662,7 +704,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             "ci_low": float(np.percentile(values, 2.5)),
             "ci_high": float(np.percentile(values, 97.5)),
             "n_bootstrap": int(self.n_bootstrap),
-            "candidate_oob": np.nanmean(S_out, axis=0),
+            "candidate_oob": _nanmean(S_out),
             "chosen_share": np.bincount(pick, minlength=oof.shape[0]) / len(pick),
         }
 
@@ -715,15 +757,23 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         for train, test in cv.split(X, y, groups):
             inner = clone(self).set_params(estimate="none", progress=False)
             inner.fit(
-                _safe_indexing(X, train), _safe_indexing(y, train),
+                _safe_indexing(X, train),
+                _safe_indexing(y, train),
                 None if groups is None else _safe_indexing(groups, train),
-            )  # fmt: skip
-            scores.append(float(scorer(inner.best_estimator_, _safe_indexing(X, test), _safe_indexing(y, test))))
+            )
+            scores.append(
+                float(scorer(inner.best_estimator_, _safe_indexing(X, test), _safe_indexing(y, test)))
+            )
         scores = np.asarray(scores)
         k = len(scores)
         half = stats.t.ppf(0.975, k - 1) * scores.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan
-        return {"method": "nested", "mean": float(scores.mean()), "ci_low": float(scores.mean() - half),
-                "ci_high": float(scores.mean() + half), "scores": [float(s) for s in scores]}  # fmt: skip
+        return {
+            "method": "nested",
+            "mean": float(scores.mean()),
+            "ci_low": float(scores.mean() - half),
+            "ci_high": float(scores.mean() + half),
+            "scores": [float(s) for s in scores],
+        }
 
     def _build(self, entries, candidates, stages):
         """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""
@@ -798,3 +848,11 @@ def _interval(values):
         "ci_low": float(np.percentile(values, 2.5)),
         "ci_high": float(np.percentile(values, 97.5)),
     }
+
+
+def _nanmean(values):
+    """Column means over the finite entries; NaN for a column with none (no warning)."""
+    finite = np.isfinite(values)
+    total = np.where(finite, values, 0.0).sum(axis=0)
+    count = finite.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -1,0 +1,225 @@
+"""StrategySearchCV against GridSearchCV and cross_val_predict, and what it derives from its predictions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import VotingClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    ShuffleSplit,
+    StratifiedKFold,
+    cross_val_predict,
+)
+from sklearn.pipeline import Pipeline
+
+from mmsk import persist
+from mmsk.fusion import EarlyFusionClassifier, FusionClassifier, LateFusionClassifier
+from mmsk.model_selection import StrategySearchCV, fusion_leaderboard
+
+
+def three_views(n=240, seed=0, labels=None):
+    """View a carries the class, b a little of it, c none."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n) if labels is None else labels
+    a = rng.normal(size=(n, 4)) + 1.2 * y[:, None]
+    b = rng.normal(size=(n, 4)) + 0.4 * y[:, None]
+    c = rng.normal(size=(n, 4))
+    cols = [f"{v}__{i}" for v in "abc" for i in range(4)]
+    return pd.DataFrame(np.hstack([a, b, c]), columns=cols), y
+
+
+STRATEGIES = [
+    ("baseline", DummyClassifier(), {}),
+    (
+        "early",
+        EarlyFusionClassifier(LogisticRegression()),
+        {"scale": ["standard", "block"], "estimator__C": [0.1, 1]},
+    ),
+    ("late", LateFusionClassifier(LogisticRegression()), {"voting": ["soft", "stacking"]}),
+]
+
+
+def only(view):
+    """A logistic regression on one view's columns."""
+    pick = ColumnTransformer([(view, "passthrough", make_column_selector(pattern=f"^{view}__"))])
+    return Pipeline([("pick", pick), ("lr", LogisticRegression())])
+
+
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+
+
+def split_scores(results, rows):
+    return np.array([[results[f"split{k}_test_score"][j] for k in range(3)] for j in rows])
+
+
+def test_scores_and_predictions_equal_grid_search_and_cross_val_predict():
+    X, y = three_views()
+    search = StrategySearchCV(STRATEGIES, cv=CV, drop=False, random_state=0).fit(X, y)
+    results = search.cv_results_
+    for name, estimator, grid in STRATEGIES:
+        rows = np.flatnonzero(results["strategy"] == name)
+        reference = GridSearchCV(estimator, grid, cv=CV).fit(X, y)
+        assert [results["params"][j] for j in rows] == reference.cv_results_["params"]
+        np.testing.assert_array_equal(
+            split_scores(results, rows), split_scores(reference.cv_results_, range(len(rows)))
+        )
+        for j, params in zip(rows, reference.cv_results_["params"]):
+            expected = cross_val_predict(estimator.set_params(**params), X, y, cv=CV, method="predict_proba")
+            np.testing.assert_allclose(search.oof_predictions_[j], expected, rtol=1e-12)
+    folds = np.empty(len(y), dtype=int)
+    for k, (_, test) in enumerate(CV.split(X, y)):
+        folds[test] = k
+    np.testing.assert_array_equal(search.oof_folds_, folds)
+    board = fusion_leaderboard(search)
+    assert sorted(set(board["strategy"])) == ["baseline", "early", "late"]
+    assert board["mean_score"].iloc[0] == pytest.approx(search.best_score_)
+
+
+def test_deep_candidates_match_grid_search_within_tolerance():
+    X, y = three_views(n=150)
+    net = FusionClassifier(hidden=8, embed_dim=4, max_epochs=5, batch_size=64, random_state=0)
+    strategies = [("deep", net, {"fusion": ["concat", "attention"]})]
+    search = StrategySearchCV(strategies, cv=CV, drop=False, ensemble=False, random_state=0).fit(X, y)
+    reference = GridSearchCV(net, {"fusion": ["concat", "attention"]}, cv=CV).fit(X, y)
+    np.testing.assert_allclose(
+        split_scores(search.cv_results_, [0, 1]), split_scores(reference.cv_results_, [0, 1]), rtol=1e-5
+    )
+
+
+def test_a_cv_that_is_not_a_partition_is_refused():
+    X, y = three_views(n=60)
+    with pytest.raises(ValueError, match="exactly one test fold"):
+        StrategySearchCV(STRATEGIES[:1], cv=ShuffleSplit(3, test_size=0.2, random_state=0)).fit(X, y)
+
+
+def test_bbc_estimate_of_random_labels_is_not_optimistic():
+    """On labels unrelated to X, the best CV score is above chance and the BBC estimate is not."""
+    rng = np.random.default_rng(1)
+    gaps, optimism = [], []
+    for seed in range(3):
+        labels = rng.integers(0, 2, 150)
+        X, _ = three_views(n=150, seed=seed, labels=np.zeros(150, dtype=int))
+        strategies = (
+            [("baseline", DummyClassifier(), {})]
+            + [(f"lr{c}", LogisticRegression(C=c), {}) for c in (0.01, 0.1, 1, 10)]
+            + [("late", LateFusionClassifier(LogisticRegression()), {})]
+        )
+        search = StrategySearchCV(
+            strategies,
+            cv=KFold(5, shuffle=True, random_state=seed),
+            drop=False,
+            ensemble=False,
+            random_state=seed,
+        ).fit(X, labels)
+        baseline_oob = search.estimate_["candidate_oob"][0]
+        gaps.append(search.estimate_["mean"] - baseline_oob)
+        optimism.append(search.best_score_ - search.estimate_["mean"])
+    assert abs(np.mean(gaps)) < 0.05
+    assert np.mean(optimism) > 0
+
+
+def test_a_hopeless_candidate_is_dropped_and_kept_in_the_results_marked():
+    X, y = three_views(n=300)
+    strategies = [
+        ("only a", only("a"), {}),
+        ("only c", only("c"), {}),
+    ]
+    cv = StratifiedKFold(6, shuffle=True, random_state=0)
+    search = StrategySearchCV(strategies, cv=cv, random_state=0).fit(X, y)
+    results = search.cv_results_
+    assert list(results["status"]) == ["complete", "dropped"]
+    assert results["n_folds_done"][1] == 2
+    assert np.isnan(results["mean_test_score"][1])
+    assert np.isnan(search.oof_predictions_[1]).any() and not np.isnan(search.oof_predictions_[0]).any()
+    assert search.best_index_ == 0
+    kept = StrategySearchCV(strategies, cv=cv, drop=False, random_state=0).fit(X, y)
+    assert list(kept.cv_results_["status"]) == ["complete", "complete"]
+    np.testing.assert_array_equal(kept.cv_results_["split0_test_score"], results["split0_test_score"])
+
+
+def test_complementary_views_choose_the_ensemble_which_round_trips(tmp_path):
+    """Two views that each carry half of the class: their average beats either, and the bootstrap says so."""
+    rng = np.random.default_rng(0)
+    n = 300
+    y = rng.integers(0, 2, n)
+    X = pd.DataFrame(
+        np.hstack([rng.normal(size=(n, 3)) + 0.8 * y[:, None], rng.normal(size=(n, 3)) + 0.8 * y[:, None]]),
+        columns=[f"{v}__{i}" for v in "ab" for i in range(3)],
+    )
+    strategies = [
+        ("only a", only("a"), {}),
+        ("only b", only("b"), {}),
+    ]
+    search = StrategySearchCV(strategies, cv=CV, random_state=0).fit(X, y)
+    ensemble = search.ensemble_
+    assert search.choice_ == "ensemble"
+    assert ensemble["members"] == [0, 1] and np.isclose(sum(ensemble["weights"]), 1)
+    assert ensemble["estimate"]["mean"] > ensemble["candidate_estimate"]["mean"]
+    assert ensemble["estimate"]["ci_low"] <= ensemble["estimate"]["mean"] <= ensemble["estimate"]["ci_high"]
+    vote = search.best_estimator_
+    assert isinstance(vote, VotingClassifier) and vote.weights == ensemble["weights"]
+    expected = sum(w * est.predict_proba(X) for w, est in zip(vote.weights, vote.estimators_))
+    np.testing.assert_allclose(search.predict_proba(X), expected, rtol=1e-10)
+    refit_members = [clone(est).fit(X, y).predict_proba(X) for _, est, _ in strategies]
+    np.testing.assert_allclose(expected, sum(w * p for w, p in zip(vote.weights, refit_members)), rtol=1e-10)
+    persist.save(vote, tmp_path / "ensemble.skops")
+    loaded = persist.load(tmp_path / "ensemble.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), vote.predict_proba(X))
+
+
+def test_one_se_callable_and_no_refit():
+    X, y = three_views()
+    best = StrategySearchCV(STRATEGIES, cv=CV, drop=False, ensemble=False, random_state=0).fit(X, y)
+    one_se = StrategySearchCV(STRATEGIES, cv=CV, drop=False, ensemble=False, refit="one-se", random_state=0)
+    one_se.fit(X, y)
+    mean = best.cv_results_["mean_test_score"]
+    sem = best.cv_results_["std_test_score"] / np.sqrt(3)
+    near = np.flatnonzero(mean >= mean[best.best_index_] - sem[best.best_index_])
+    order = [["baseline", "early", "late"].index(s) for s in best.cv_results_["strategy"]]
+    simplest = min(order[j] for j in near)
+    assert order[one_se.best_index_] == simplest
+    last = StrategySearchCV(STRATEGIES, cv=CV, drop=False, refit=lambda r: len(r["params"]) - 1).fit(X, y)
+    assert last.best_index_ == len(last.cv_results_["params"]) - 1
+    assert isinstance(last.best_estimator_, LateFusionClassifier)
+    none = StrategySearchCV(STRATEGIES, cv=CV, refit=False).fit(X, y)
+    assert not hasattr(none, "best_estimator_")
+    with pytest.raises(NotFittedError):
+        none.predict(X)
+
+
+def test_time_limit_skips_all_but_the_strategies_that_always_run():
+    X, y = three_views(n=90)
+    search = StrategySearchCV(STRATEGIES, cv=CV, time_limit=0, always_run=["baseline", "late"]).fit(X, y)
+    status = dict(zip(search.cv_results_["strategy"], search.cv_results_["status"]))
+    assert status == {"baseline": "complete", "early": "skipped", "late": "complete"}
+
+
+def test_groups_reach_the_splitter_and_regression_keeps_values():
+    rng = np.random.default_rng(0)
+    X, _ = three_views(n=120)
+    y = X["a__0"].to_numpy() * 2 + rng.normal(scale=0.5, size=120)
+    groups = np.repeat(np.arange(12), 10)
+    strategies = [("mean", DummyRegressor(), {}), ("ridge", Ridge(), {"alpha": [0.1, 10.0]})]
+    search = StrategySearchCV(strategies, cv=GroupKFold(4), random_state=0).fit(X, y, groups=groups)
+    for g in range(12):
+        assert len(set(search.oof_folds_[groups == g])) == 1
+    expected = cross_val_predict(Ridge(alpha=0.1), X, y, cv=GroupKFold(4), groups=groups)
+    np.testing.assert_allclose(search.oof_predictions_[1, :, 0], expected)
+    assert search.estimate_["mean"] > 0.5 and search.best_params_ in ({"alpha": 0.1}, {"alpha": 10.0})
+
+
+def test_masking_a_view_costs_the_score_of_the_view_that_carries_the_class():
+    X, y = three_views(n=300)
+    strategies = [("late", LateFusionClassifier(LogisticRegression()), {})]
+    search = StrategySearchCV(strategies, cv=CV, importance=True, ensemble=False).fit(X, y)
+    assert search.masked_views_ == ["a", "b", "c"]
+    drop = search.cv_results_["mean_test_score"][0] - search.masked_scores_[0].mean(axis=0)
+    assert drop[0] > 0.15 and drop[0] > drop[1] > drop[2] - 0.02
+    assert abs(drop[2]) < 0.03
