@@ -577,7 +577,8 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"cv must put every row in exactly one test fold, so that each row has one out-of-fold "
                 f"prediction; {int((seen == 0).sum())} row(s) are in no test fold and "
-                f"{int((seen > 1).sum())} in several. Use KFold, StratifiedKFold, GroupKFold or another partitioning splitter."
+                f"{int((seen > 1).sum())} in several. Use KFold, StratifiedKFold, GroupKFold or another "
+                "partitioning splitter."
             )
         return folds
 
