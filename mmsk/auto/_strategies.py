@@ -9,11 +9,13 @@ import re
 import numpy as np
 
 #: Fusion strategies by task, from the simplest to the most flexible.
-CLASSIFICATION_STRATEGIES = ("early", "late", "stacking", "cca", "mkl", "deep")
-REGRESSION_STRATEGIES = ("early", "cca", "mkl", "deep")
+CLASSIFICATION_STRATEGIES = ("early", "gbm", "late", "stacking", "cca", "mkl", "deep")
+REGRESSION_STRATEGIES = ("early", "gbm", "cca", "mkl", "deep")
 #: The comparison rows every search has, whatever the strategies asked for.
 BASELINE = "baseline"
 SINGLE_PREFIX = "only "
+#: Suffix of a text view's candidate on its words.
+WORDS = "(words)"
 
 
 def resolve_strategies(task, strategies, n_views):
@@ -42,47 +44,83 @@ def _one_view(view, model):
     return make_pipeline(select, SimpleImputer(strategy="mean", add_indicator=True), model)
 
 
+def _words(column, model):
+    """``model`` on word and word-pair TF-IDF of one text column of the table (sparse, no reduction)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    return make_pipeline(ColumnTransformer([("words", vectorizer, column)]), model)
+
+
+#: The feature stages a search reads: the modality union, and the prepared table itself.
+FEATURES, TABLE = "features", "table"
+#: Rows above which the exact-kernel MKL is left out of the default search (its kernels grow as n²).
+MKL_MAX_ROWS = 6000
+
+
 def strategy_grid(
-    task, strategies=None, *, views=("a", "b"), max_epochs=60, early_stopping=False, random_state=0
+    task,
+    strategies=None,
+    *,
+    views=("a", "b"),
+    text_columns=None,
+    n_rows=None,
+    max_epochs=60,
+    early_stopping=False,
+    random_state=0,
 ):
-    """The named candidates of a search over fusion strategies, for a Pipeline step ``model``.
+    """The named candidates of a search over fusion strategies, simplest first, for StrategySearchCV.
 
     Parameters
     ----------
     task : {"classification", "regression"}
     strategies : sequence of str, default=None
-        Fusion strategies among ``"early"``, ``"late"``, ``"stacking"``,
-        ``"cca"``, ``"mkl"``, ``"deep"`` (late and stacking: classification
-        only); None: all that apply. ``"cca"`` needs two views or more.
+        Fusion strategies among ``"early"``, ``"gbm"``, ``"late"``,
+        ``"stacking"``, ``"cca"``, ``"mkl"``, ``"deep"`` (late and
+        stacking: classification only); None: all that apply (MKL only up
+        to :data:`MKL_MAX_ROWS` rows, see ``n_rows``). ``"cca"`` needs two
+        views or more.
     views : sequence of str, default=("a", "b")
         The views of the feature stage (``<view>__<feature>`` columns).
+    text_columns : mapping of str to str, default=None
+        Text view to its column of the table: each also gets a candidate on
+        its words (sparse word and word-pair TF-IDF and a linear model),
+        reading the table itself (the ``"table"`` feature stage).
+    n_rows : int, default=None
+        Rows of the table; with ``strategies=None``, MKL is left out above
+        :data:`MKL_MAX_ROWS`.
     max_epochs : int, default=60
         Epochs of the deep fusion networks.
     early_stopping : bool, default=False
         The deep networks stop when their held-out 10% of the training rows
-        stops improving (for large tables: on small ones that 10% is too
-        few rows to judge by).
+        stops improving.
     random_state : int, default=0
 
     Returns
     -------
-    grid : dict of str to dict
-        Strategy name to its GridSearchCV grid entry (``{"model":
-        [estimator], "model__...": [...]}``), simplest first:
-        ``"baseline"`` (predicts the class prior or the mean), ``"only
-        <view>"`` for each view (a linear model on that view alone), then
-        the fusion strategies. Every classifier has ``predict_proba``.
+    strategies : list of (str, estimator, dict, str)
+        ``(name, estimator, param_grid, features)`` as
+        :class:`~mmsk.model_selection.StrategySearchCV` takes them:
+        ``"baseline"`` (the class prior or the mean), ``"only <view>"`` for
+        each view (a linear model on that view alone), ``"only <view>
+        (words)"`` for each text view, then the fusion strategies.
+        ``features`` is ``"features"`` (the modality union's output) or
+        ``"table"`` (the prepared table). Every classifier has
+        ``predict_proba``.
 
     Examples
     --------
     >>> from mmsk.auto import strategy_grid
     >>> grid = strategy_grid("regression", ["early", "mkl"], views=["audio", "image"])
-    >>> list(grid)
+    >>> [name for name, *_ in grid]
     ['baseline', 'only audio', 'only image', 'early', 'mkl']
-    >>> type(grid["mkl"]["model"][0]).__name__
+    >>> type(grid[-1][1]).__name__
     'MKLRegressor'
     """
     from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.pipeline import make_pipeline
 
@@ -98,64 +136,55 @@ def strategy_grid(
 
     views = list(views)
     fusion = resolve_strategies(task, strategies, len(views))
+    if strategies is None and n_rows is not None and n_rows > MKL_MAX_ROWS:
+        fusion = [s for s in fusion if s != "mkl"]
     classify = task == "classification"
 
     def linear():
         return LogisticRegression(max_iter=3000) if classify else RidgeCV(alphas=np.logspace(-3, 3, 13))
 
     c_grid = [0.05, 0.5]
-    grid = {BASELINE: {"model": [DummyClassifier(strategy="prior") if classify else DummyRegressor()]}}
+    grid = [(BASELINE, DummyClassifier(strategy="prior") if classify else DummyRegressor(), {}, FEATURES)]
     for view in views:
-        single = {"model": [_one_view(view, linear())]}
-        if classify:
-            single["model__logisticregression__C"] = c_grid
-        grid[SINGLE_PREFIX + view] = single
+        grid.append((SINGLE_PREFIX + view, _one_view(view, linear()),
+                     {"logisticregression__C": c_grid} if classify else {}, FEATURES))  # fmt: skip
+    for view, column in (text_columns or {}).items():
+        words = {"logisticregression__C": [1.0, 10.0]} if classify else {}
+        grid.append((f"{SINGLE_PREFIX}{view} {WORDS}", _words(column, linear()), words, TABLE))
+    gbm = (HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(
+        max_iter=300, early_stopping=True, random_state=random_state
+    )
     entries = {
         "early": (
-            {
-                "model": [EarlyFusionClassifier(linear())],
-                "model__scale": ["standard", "block"],
-                "model__estimator__C": c_grid,
-            }
+            EarlyFusionClassifier(linear()),
+            {"scale": ["standard", "block"], "estimator__C": c_grid}
             if classify
-            else {"model": [EarlyFusionRegressor(linear())], "model__scale": ["standard", "block"]}
+            else {"scale": ["standard", "block"]},
         ),
-        "late": {"model": [LateFusionClassifier(linear())], "model__estimator__C": c_grid},
-        "stacking": {"model": [LateFusionClassifier(linear(), voting="stacking", cv=3)]},
-        "cca": {"model": [make_pipeline(GCCA(n_components=10, reg=0.1, output="shared"), linear())]},
-        "mkl": {
-            "model": [
-                MKLClassifier(method="alignf", probability=True, random_state=random_state)
-                if classify
-                else MKLRegressor(method="alignf")
-            ]
-        },
-        "deep": {
-            "model": [
-                (FusionClassifier if classify else FusionRegressor)(
-                    fusion="attention",
-                    max_epochs=max_epochs,
-                    early_stopping=early_stopping,
-                    dropout=0.2,
-                    modality_dropout=0.1,
-                    random_state=random_state,
-                )
-            ],
-            "model__fusion": ["concat", "attention"],
-        },
+        "gbm": (gbm, {}),
+        "late": (LateFusionClassifier(linear()), {"estimator__C": c_grid}),
+        "stacking": (LateFusionClassifier(linear(), voting="stacking", cv=3), {}),
+        "cca": (make_pipeline(GCCA(n_components=10, reg=0.1, output="shared"), linear()), {}),
+        "mkl": (
+            MKLClassifier(method="alignf", probability=True, random_state=random_state)
+            if classify
+            else MKLRegressor(method="alignf"),
+            {},
+        ),
+        "deep": (
+            (FusionClassifier if classify else FusionRegressor)(
+                fusion="attention",
+                max_epochs=max_epochs,
+                early_stopping=early_stopping,
+                dropout=0.2,
+                modality_dropout=0.3,
+                random_state=random_state,
+            ),
+            {"fusion": ["concat", "attention"]},
+        ),
     }
-    grid.update({name: entries[name] for name in fusion})
+    grid += [(name, *entries[name], FEATURES) for name in fusion]
     return grid
-
-
-def candidate_strategies(grid, params):
-    """The strategy of each candidate of a search over ``grid`` (``cv_results_["params"]``).
-
-    A candidate is named by the grid entry its ``model`` came from: the
-    search keeps the very estimator objects of the grid.
-    """
-    owner = {id(entry["model"][0]): name for name, entry in grid.items()}
-    return [owner[id(p["model"])] for p in params]
 
 
 def simplicity(strategy):

@@ -4,7 +4,7 @@ a tidy leaderboard, and per-modality ablation."""
 from ._ablation import ablation_settings, modality_ablation
 from ._bootstrap import RowScores, bootstrap_weights, greedy_ensemble, one_se_choice
 from ._leaderboard import fusion_leaderboard
-from ._search import StrategySearchCV
+from ._search import StrategySearchCV, nested_estimate
 
 __all__ = [
     "RowScores",
@@ -14,5 +14,6 @@ __all__ = [
     "fusion_leaderboard",
     "greedy_ensemble",
     "modality_ablation",
+    "nested_estimate",
     "one_se_choice",
 ]

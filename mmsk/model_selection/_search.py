@@ -58,7 +58,7 @@ def _fit_and_predict(
     error_score,
     mask_views,
 ):
-    """One (candidate, fold) task: fit, score, keep the predictions, score with each view masked."""
+    """One (candidate, fold) task: fit, score, keep the predictions, and those with each view masked."""
     result = {"candidate": candidate, "fold": fold, "fit_error": None}
     start = time.perf_counter()
     try:
@@ -80,15 +80,14 @@ def _fit_and_predict(
     start = time.perf_counter()
     result["scores"] = {name: float(scorer(est, X_test, y_test)) for name, scorer in scorers.items()}
     result["predictions"] = _predictions(est, X_test, kind)
-    primary = next(iter(scorers.values()))
     result["masked"] = {}
     for view, columns in mask_views.items():
         masked = X_test.copy()
         masked.iloc[:, columns] = np.nan
         try:
-            result["masked"][view] = float(primary(est, masked, y_test))
+            result["masked"][view] = _predictions(est, masked, kind)
         except Exception:  # noqa: BLE001 - a model that cannot predict without the view: no importance
-            result["masked"][view] = np.nan
+            result["masked"][view] = None
     result["score_time"] = time.perf_counter() - start
     return result
 
@@ -187,8 +186,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
     drop : bool, default=True
         Stop spending folds on candidates that cannot win.
     importance : bool, default=False
-        Score each (candidate, fold) again with each ``<view>__`` group of the
-        test features made missing (all NaN): ``masked_scores_``.
+        Predict each (candidate, fold)'s test rows again with each
+        ``<view>__`` group of the test features made missing (all NaN):
+        ``masked_predictions_``.
     n_bootstrap : int, default=1000
         Resamples of the estimate.
     time_limit : float, default=None
@@ -222,9 +222,10 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         skipped or failed candidate's folds).
     oof_folds_ : ndarray of shape (n_samples,)
         The test fold of each row.
-    masked_scores_ : ndarray of shape (n_candidates, n_splits, n_views) or None
-        With ``importance``: the first scorer's fold score with each view of
-        ``masked_views_`` missing at predict time.
+    masked_predictions_ : ndarray of shape (n_candidates, n_views, n_samples, n_outputs) or None
+        With ``importance``: the out-of-fold predictions with each view of
+        ``masked_views_`` made missing (all NaN) at predict time, laid out as
+        ``oof_predictions_``; NaN where a model could not predict without it.
     masked_views_ : list of str
     estimate_ : dict or None
         ``method``, ``mean``, ``ci_low``, ``ci_high`` (2.5 and 97.5
@@ -521,17 +522,18 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         self._warn_failures(fold_results, candidates, entries)
         self.cv_results_ = self._results(candidates, entries, fold_results, status)
         self.oof_predictions_ = oof
-        self.masked_views_ = sorted({v for res in fold_results for r in res if r for v in r["masked"]})
-        self.masked_scores_ = (
-            np.array(
-                [
-                    [[(r["masked"].get(v, np.nan) if r else np.nan) for v in self.masked_views_] for r in res]
-                    for res in fold_results
-                ]
-            )
-            if self.importance
-            else None
+        self.masked_views_ = list(
+            dict.fromkeys(v for res in fold_results for r in res if r for v in r["masked"])
         )
+        self.masked_predictions_ = None
+        if self.importance:
+            masked = np.full((len(candidates), len(self.masked_views_), n, n_out), np.nan)
+            for c, res in enumerate(fold_results):
+                for r in (r for r in res if r is not None):
+                    for j, view in enumerate(self.masked_views_):
+                        if r["masked"].get(view) is not None:
+                            masked[c, j, splits[r["fold"]][1]] = r["masked"][view]
+            self.masked_predictions_ = masked
         scores = self.cv_results_[
             "mean_test_score"
             if "mean_test_score" in self.cv_results_
@@ -750,31 +752,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         return result
 
     def _nested(self, X, y, groups, cv):
-        """The whole search repeated in outer folds, its choice scored on the outer test rows."""
-        from scipy import stats
-
-        scorer = next(iter(self.scorer_.values()))
-        scores = []
-        for train, test in cv.split(X, y, groups):
-            inner = clone(self).set_params(estimate="none", progress=False)
-            inner.fit(
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                None if groups is None else _safe_indexing(groups, train),
-            )
-            scores.append(
-                float(scorer(inner.best_estimator_, _safe_indexing(X, test), _safe_indexing(y, test)))
-            )
-        scores = np.asarray(scores)
-        k = len(scores)
-        half = stats.t.ppf(0.975, k - 1) * scores.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan
-        return {
-            "method": "nested",
-            "mean": float(scores.mean()),
-            "ci_low": float(scores.mean() - half),
-            "ci_high": float(scores.mean() + half),
-            "scores": [float(s) for s in scores],
-        }
+        return nested_estimate(self, X, y, groups=groups, cv=cv)
 
     def _build(self, entries, candidates, stages):
         """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""
@@ -840,6 +818,56 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.pairwise = sub.input_tags.pairwise
         tags.input_tags.allow_nan = sub.input_tags.allow_nan
         return tags
+
+
+def nested_estimate(search, X, y=None, *, groups=None, cv=None):
+    """The whole search repeated inside outer folds, its choice scored on each outer test fold.
+
+    Parameters
+    ----------
+    search : StrategySearchCV
+        Cloned for every outer fold (with ``estimate="bbc"``, which costs no
+        refit and lets the ensemble be chosen as in the search itself).
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,), default=None
+    groups : array-like of shape (n_samples,), default=None
+    cv : int or cross-validation generator, default=None
+        The outer folds; None: the search's own ``cv``.
+
+    Returns
+    -------
+    estimate : dict
+        ``method`` ("nested"), ``mean``, ``ci_low``, ``ci_high`` (the mean
+        plus or minus a t quantile times the standard error of the outer
+        scores), ``scores`` and ``chosen`` (the strategy chosen in each outer
+        fold, or "ensemble").
+    """
+    from scipy import stats
+
+    cv = check_cv(search.cv if cv is None else cv, y, classifier=is_classifier(search.strategies[0][1]))
+    scores, chosen = [], []
+    for train, test in cv.split(X, y, groups):
+        inner = clone(search).set_params(estimate="bbc", progress=False)  # bbc: the ensemble may be chosen
+        inner.fit(
+            _safe_indexing(X, train),
+            _safe_indexing(y, train),
+            None if groups is None else _safe_indexing(groups, train),
+        )
+        scorer = next(iter(inner.scorer_.values()))
+        scores.append(float(scorer(inner.best_estimator_, _safe_indexing(X, test), _safe_indexing(y, test))))
+        best = str(inner.cv_results_["strategy"][inner.best_index_])
+        chosen.append("ensemble" if inner.choice_ == "ensemble" else best)
+    scores = np.asarray(scores)
+    k = len(scores)
+    half = stats.t.ppf(0.975, k - 1) * scores.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan
+    return {
+        "method": "nested",
+        "mean": float(scores.mean()),
+        "ci_low": float(scores.mean() - half),
+        "ci_high": float(scores.mean() + half),
+        "scores": [float(v) for v in scores],
+        "chosen": chosen,
+    }
 
 
 def _interval(values):

@@ -220,6 +220,19 @@ def test_masking_a_view_costs_the_score_of_the_view_that_carries_the_class():
     strategies = [("late", LateFusionClassifier(LogisticRegression()), {})]
     search = StrategySearchCV(strategies, cv=CV, importance=True, ensemble=False).fit(X, y)
     assert search.masked_views_ == ["a", "b", "c"]
-    drop = search.cv_results_["mean_test_score"][0] - search.masked_scores_[0].mean(axis=0)
+    assert search.masked_predictions_.shape == (1, 3, 300, 2)
+    full = (search.oof_predictions_[0].argmax(axis=1) == y).mean()
+    masked = (search.masked_predictions_[0].argmax(axis=2) == y).mean(axis=1)
+    drop = full - masked
     assert drop[0] > 0.15 and drop[0] > drop[1] > drop[2] - 0.02
     assert abs(drop[2]) < 0.03
+
+
+def test_nested_estimate_repeats_the_search_in_outer_folds():
+    X, y = three_views(n=150)
+    search = StrategySearchCV(STRATEGIES[:2], cv=3, estimate="nested", random_state=0).fit(X, y)
+    estimate = search.estimate_
+    assert estimate["method"] == "nested" and len(estimate["scores"]) == 3
+    assert set(estimate["chosen"]) <= {"baseline", "early", "ensemble"}
+    assert estimate["ci_low"] <= estimate["mean"] <= estimate["ci_high"]
+    assert estimate["mean"] > 0.7
