@@ -94,8 +94,8 @@ def fitted(table_dir, tmp_path_factory):
 def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
     _, unreadable = table_dir
     board = pd.read_csv(fitted / "leaderboard.csv")
-    singles = {"only recording", "only picture", "only comment", "only numeric"}
-    assert set(board["strategy"]) == {"baseline", *singles, "late", "deep"}
+    singles = {"only recording", "only picture", "only comment", "only comment (words)", "only numeric"}
+    assert set(board["strategy"]) - {"ensemble"} == {"baseline", *singles, "late", "deep"}
     assert board["mean_score"].is_monotonic_decreasing or board["rank"].is_monotonic_increasing
     assert board["mean_score"].iloc[0] > 0.85  # spoken + written digits, speakers held out
     baseline = board.loc[board["strategy"] == "baseline", "mean_score"].item()
@@ -103,9 +103,9 @@ def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
     summary = json.loads((fitted / "summary.json").read_text())
     assert summary["status"] == "complete" and summary["failures"] == []
     assert summary["baseline_score"] == pytest.approx(baseline)
-    nested = summary["nested"]
-    assert nested["outer_folds"] == 2 and len(nested["scores"]) == 2
-    assert nested["ci_low"] <= nested["mean"] <= nested["ci_high"] and nested["mean"] > baseline + 0.5
+    estimate = summary["estimate"]
+    assert estimate["method"] == "bbc" and estimate["n_bootstrap"] >= 200
+    assert estimate["ci_low"] <= estimate["mean"] <= estimate["ci_high"] and estimate["mean"] > baseline + 0.5
     roles = {d["column"]: d["role"] for d in summary["detection"]}
     assert roles == {
         "recording": "feature",
@@ -127,11 +127,16 @@ def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
     page = (fitted / "report.html").read_text()
     for path in unreadable:  # every unreadable file is listed in the report
         assert path in page
-    assert "Nested estimate of the whole choice" in page and "Baseline accuracy" in page
+    assert "Estimate of the whole choice (BBC-CV" in page and "Baseline accuracy" in page
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
     assert len(images) >= 3 and any("Confusion" in a for a in images) and any("ablation" in a for a in images)
     ablation = pd.read_csv(fitted / "ablation.csv")
-    assert {"only recording", "only picture", "without comment"} <= set(ablation["setting"])
+    settings = {"all views", "without recording", "without picture", "without comment", "without numeric"}
+    assert set(ablation["setting"]) == settings
+    deltas = dict(zip(ablation["setting"], ablation["delta"]))
+    # the recordings and the pictures both carry the digit; the comment carries nothing
+    assert deltas["without recording"] < 0 and deltas["without picture"] < 0
+    assert abs(deltas["without comment"]) < 0.05
 
 
 def test_predict_reproduces_the_saved_model(fitted, table_dir, tmp_path, capsys):

@@ -4,17 +4,19 @@ import os
 import re
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from ..extract import ExtractionWarning
-from ..report.layout import UNREADABLE_FILE, load_model
-from ._detect import FILE_MODALITIES, MODALITIES, detect_modalities, prepare_table
-from ._presets import make_feature_union, resolve_text_features
-from ._run import FitRun, write_csv
+from ..report.layout import ABLATION_FILE, LEADERBOARD_FILE, MODEL_FILE, load_model
+from ._dates import DATE_PARTS, expand_dates
+from ._detect import MODALITIES, detect_modalities, prepare_table, view_names
+from ._presets import resolve_text_features
+from ._run import FitRun, feature_stages, unreadable_files
+from ._settings import FitSettings
 
 _MAX_CLASSES_INTEGER = 20
 
@@ -59,30 +61,24 @@ def _task_of(y, task):
     return "regression"
 
 
-def _scan_files(union, table, modalities):
-    """Every unreadable file of the table's file columns (extracting through the cache).
+def _separator(path):
+    """The separator of a delimited file, from its first lines (``,`` when they do not tell)."""
+    import csv
 
-    A fitted union's extractors are used as they are (at predict); an unfitted
-    one's are fitted on the column first.
-    """
-    fitted = hasattr(union, "transformers_")
-    frames = []
-    for _, transformer, column in union.transformers_ if fitted else union.transformers:
-        if isinstance(column, list) or modalities.get(column) not in FILE_MODALITIES:
-            continue
-        extractor = transformer.steps[0][1]
-        if not fitted:
-            extractor = clone(extractor).fit(table[column])
-        failed = extractor.failures(table[column])
-        failed.insert(1, "column", column)
-        frames.append(failed)
-    if not frames:
-        return pd.DataFrame(columns=["row", "column", "item", "error"])
-    return pd.concat(frames, ignore_index=True)
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        head = handle.read(64 * 1024)
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def read_table(path):
-    """A CSV or Parquet table (by extension), with a clear error when it cannot be used."""
+    """A CSV or Parquet table (by extension), with a clear error when it cannot be used.
+
+    The separator of a ``.csv`` or ``.txt`` file (comma, semicolon, tab or
+    bar) is read off its first lines.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such table {str(path)!r}")
@@ -91,9 +87,14 @@ def read_table(path):
         table = pd.read_parquet(path)
     elif suffix in (".csv", ".tsv", ".txt"):
         try:
-            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else _separator(path))
         except pd.errors.EmptyDataError:
             raise ValueError(f"the table {str(path)!r} is empty: no header and no rows") from None
+        except pd.errors.ParserError as exc:
+            raise ValueError(
+                f"cannot read {str(path)!r} as a table ({exc}). Is it separated by commas? Save it as CSV "
+                "with one separator (',', ';', tab or '|') and quote values that hold it."
+            ) from None
     else:
         raise ValueError(f"cannot read {str(path)!r}: use a .csv, .tsv or .parquet table")
     if table.empty:
@@ -101,146 +102,90 @@ def read_table(path):
     return table
 
 
-def fit_table(
-    table,
-    target,
-    out,
-    *,
-    modalities=None,
-    views=None,
-    only_named=False,
-    drop=(),
-    id=None,
-    base_dir=None,
-    groups=None,
-    strategies=None,
-    cv=5,
-    task="auto",
-    metric=None,
-    choose="best",
-    nested=True,
-    time_limit=None,
-    text_features="auto",
-    encoders=None,
-    on_error="raise",
-    max_epochs=60,
-    n_jobs=None,
-    progress=True,
-    random_state=0,
-    print_fn=print,
-):
+def fit_table(table, target=None, out=None, *, settings=None, nested=None, print_fn=print, **kwargs):
     """Extract, search, save and explain a model of a multimodal table: what ``mmsk fit`` runs.
 
-    Steps: read the table and find each column's role; list unreadable
-    files; extract every file's features once into the cache; grid-search
-    the candidates (a baseline, each modality alone, the fusion strategies)
-    with cross-validation, the feature stage refit in every fold (reading
-    the cache), so TF-IDF, scalers and codebooks never see held-out rows;
-    save the chosen model refit on every row; then explain it:
-    cross-validated predictions, a modality ablation, attention weights, and
-    a nested estimate of the whole choice on folds that did not make it.
-    Each step writes its files as soon as it has them; a failing
-    explanation step is recorded in ``summary.json`` and the report, and the
-    model stays (status ``"partial"``).
+    Steps: read the table and find each column's role; extract every file and
+    text once into the cache, listing unreadable files; cross-validate the
+    candidates (a baseline, each modality alone, the fusion strategies) in
+    one :class:`~mmsk.model_selection.StrategySearchCV`, the feature stage
+    refit in every fold (reading the cache) and shared by that fold's
+    candidates, each candidate's out-of-fold predictions kept; estimate the
+    whole choice from those predictions (BBC-CV, no refit); build the greedy
+    ensemble of the candidates, chosen when its estimate wins; save the
+    chosen model refit on every row; then explain it from what the search
+    kept: cross-validated predictions, and each modality's importance as
+    the drop in the held-out score when it is made missing. Each step writes
+    its files as soon as it has them; a failing explanation step is
+    recorded in ``summary.json`` and the report, and the model stays (status
+    ``"partial"``).
 
     Parameters
     ----------
     table : DataFrame or str or path-like
-        The table, or a CSV/Parquet file (then ``base_dir`` defaults to its folder).
+        The table, or a CSV/Parquet file (then ``base_dir`` defaults to its
+        folder). The separator of a CSV file is detected.
     target : str
-        The column to predict. Rows where it is missing are left out (and counted).
+        The column to predict (or give ``settings``).
     out : str or path-like
         Output folder (made if needed; see :mod:`mmsk.report.layout`).
-    modalities : mapping of str to str, default=None
-        Column to modality for the columns you name; the other columns are
-        detected (:func:`detect_modalities`) unless ``only_named``.
-    views : mapping of str to str, default=None
-        Named views of numeric columns: view name to a glob pattern or a
-        prefix of column names (``{"covarep": "covarep_*"}``). Numeric
-        columns named ``<view>__<feature>`` form their view without it; the
-        other numeric columns form the ``numeric`` view.
-    only_named : bool, default=False
-        Use only the columns in ``modalities`` and ``views``.
-    drop : sequence of str, default=()
-        Columns to leave out.
-    id : str, default=None
-        A column identifying rows, left out of the model and carried into
-        the cross-validated predictions (and saved, so that
-        :func:`predict_table` carries it too).
-    base_dir : str or path-like, default=None
-        Folder relative file paths start from.
-    groups : str, default=None
-        A column of groups (speakers, patients): folds keep each group whole.
-    strategies : sequence of str, default=None
-        Fusion strategies; see :func:`strategy_grid`. The baseline and each
-        modality alone are always compared too.
-    cv : int, default=5
-    task : {"auto", "classification", "regression"}, default="auto"
-        Auto: classification for a non-numeric target or integers with at most 20 values.
-    metric : str, default=None
-        A scikit-learn scorer name (``"balanced_accuracy"``, ``"f1_macro"``,
-        ``"neg_mean_absolute_error"``, ...); None: accuracy or R². Binary
-        tasks also report ROC AUC.
-    choose : {"best", "one-se"}, default="best"
-        ``"one-se"``: the simplest candidate whose mean score is within one
-        standard error of the best's.
-    nested : bool, default=True
-        Estimate the whole choice by nested cross-validation (the search
-        repeated inside outer folds; costs about as many searches as folds).
-    time_limit : float, default=None
-        Seconds for the search: strategies run simplest first, and past the
-        limit no further fusion strategy starts (the baseline and each
-        modality alone always run); the skipped ones are listed in the
-        summary and the report.
-    text_features : {"auto", "tfidf", "sentence"}, default="auto"
-        Auto: sentence embeddings when the offline MiniLM is installed.
-    encoders : mapping of str to str, default=None
-        A pretrained Hugging Face model (local folder or hub name) for
-        ``"image"``, ``"audio"`` or ``"text"`` columns, in place of the
-        classical features (see :func:`make_feature_union`); the report
-        names it.
-    on_error : {"raise", "nan"}, default="raise"
-        Unreadable files: raise :class:`UnreadableFilesError` listing all of
-        them, or treat each as a missing modality (listed in the report).
-    max_epochs : int, default=60
-    n_jobs : int, default=None
-        Parallel candidates in the search.
-    progress : bool, default=True
-        Progress bars of the extractors.
-    random_state : int, default=0
+    settings : FitSettings, default=None
+        Every other setting; or give them as keywords (``cv=3``,
+        ``strategies=["early"]``, ...), whose names and meanings are
+        :class:`FitSettings`'s.
+    nested : bool, default=None
+        ``True``: ``estimate="nested"``; kept for the ``--no-nested`` habit
+        (``False`` leaves the estimate as it is).
     print_fn : callable, default=print
         Where progress messages go (None: nowhere).
+    **kwargs
+        :class:`FitSettings` fields.
 
     Returns
     -------
     result : dict
-        ``model`` (the fitted Pipeline), ``leaderboard``, ``ablation`` (None
+        ``model`` (the fitted model), ``leaderboard``, ``importance`` (None
         if that step failed), ``summary``, ``status`` (``"complete"`` or
         ``"partial"``) and ``out`` (the folder).
+
+    See Also
+    --------
+    FitSettings : every setting, with its default.
+    predict_table : predictions of the saved model.
     """
+    if settings is None:
+        settings = FitSettings(target=target, **kwargs)
+    elif kwargs or target is not None:
+        settings = replace(settings, **({"target": target} if target is not None else {}), **kwargs)
+    if nested:
+        settings = replace(settings, estimate="nested")
+    if out is None:
+        raise ValueError("out is required: the folder the run writes to")
+    target = settings.target
     say = print_fn or (lambda *a, **k: None)
     started = time.perf_counter()
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"the output folder {str(out)!r} is a file; give a folder (it is made if needed)")
     source = None
+    base_dir = settings.base_dir
     if not isinstance(table, pd.DataFrame):
         source = os.path.abspath(table)
         base_dir = os.path.dirname(source) if base_dir is None else base_dir
         table = read_table(table)
     if table.empty:
         raise ValueError(f"the table has no rows (columns: {list(table.columns)})")
-    roles = {target: "target", groups: "groups", id: "id"}
-    roles.update({c: "dropped" for c in drop})
+    roles = {target: "target", settings.groups: "groups", settings.id: "id"}
+    roles.update({c: "dropped" for c in settings.drop})
     roles.pop(None, None)
     for name, role in roles.items():
         if name not in table.columns:
             raise KeyError(f"no {role} column {name!r} in the table; its columns are {list(table.columns)}")
-    absent = [c for c in modalities or {} if c not in table.columns]
+    absent = [c for c in settings.modalities if c not in table.columns]
     if absent:
         raise KeyError(f"no column(s) {absent} in the table; its columns are {list(table.columns)}")
-    named = dict(modalities or {})
-    view_groups = _match_views(table, views or {}, set(roles))
+    named = dict(settings.modalities)
+    view_groups = _match_views(table, settings.views, set(roles))
     named.update(dict.fromkeys(view_groups, "numeric"))
     bad = {c: k for c, k in named.items() if k not in MODALITIES}
     if bad:
@@ -249,12 +194,6 @@ def fit_table(
     if clash:
         raise ValueError(f"column(s) {clash} are both named as a modality and used as {roles[clash[0]]}")
 
-    if metric is not None:
-        from sklearn.metrics import get_scorer
-
-        get_scorer(metric)  # an unknown name fails here, before any work, listing the valid ones
-    if choose not in ("best", "one-se"):
-        raise ValueError(f"choose must be 'best' or 'one-se'; got {choose!r}")
     y_all = table[target]
     keep = y_all.notna().to_numpy()
     if not keep.any():
@@ -264,21 +203,19 @@ def fit_table(
         say(f"{dropped} row(s) without a target value are left out.")
     table = table.loc[keep]
     y = table[target]
-    task = _task_of(y, task)
+    task = _task_of(y, settings.task)
     if task == "classification" and y.nunique() < 2:
         raise ValueError(f"the target column {target!r} has one class ({y.iloc[0]!r}); nothing to learn")
-    if groups is not None and table[groups].nunique() < 2:
+    if settings.groups is not None and table[settings.groups].nunique() < 2:
         raise ValueError(
-            f"the groups column {groups!r} holds a single group; folds that keep groups whole need "
-            f"at least {cv} groups (or leave out --groups)"
+            f"the groups column {settings.groups!r} holds a single group; folds that keep groups whole need "
+            f"at least {settings.cv} groups (or leave out --groups)"
         )
 
-    detection = _roles(table, named, roles, only_named, view_groups)
+    table, derived = expand_dates(table, exclude=set(roles) | set(named))
+    detection = _roles(table, named, roles, settings.only_named, view_groups, derived)
     modalities = {r.column: r.modality for r in detection.itertuples() if r.modality in MODALITIES}
-    say("Columns:")
-    for r in detection.itertuples():
-        kind = r.modality if isinstance(r.modality, str) else ""
-        say(f"  {r.column!s:<24} {r.role:<10} {kind:<12} {r.why}")
+    _say_columns(say, detection, view_names(modalities, view_groups))
     if not modalities:
         raise ValueError(
             "no usable column besides the target: name them with modalities= (--text, --image, ...)"
@@ -286,72 +223,62 @@ def fit_table(
 
     out.mkdir(parents=True, exist_ok=True)
     data = prepare_table(table, modalities, base_dir=base_dir)
-    text_features = resolve_text_features(text_features)
-    union = make_feature_union(
-        modalities,
-        view_groups=view_groups,
-        text_features=text_features,
-        encoders=encoders,
-        on_error=on_error,
-        cache=str(out / "cache"),
-        progress=progress,
-    )
-    scan_started = time.perf_counter()
-    unreadable = _scan_files(union, data, modalities)  # extracts every file once, into the cache
-    scan_seconds = round(time.perf_counter() - scan_started, 2)
-    if len(unreadable) and on_error == "raise":
-        write_csv(out / UNREADABLE_FILE, unreadable, index=False)
-        raise UnreadableFilesError(unreadable, out / UNREADABLE_FILE)
-    if len(unreadable):
-        say(f"{len(unreadable)} unreadable file(s) are treated as missing (listed in the report).")
-
+    settings = replace(settings, text_features=resolve_text_features(settings.text_features))
     run = FitRun(
+        settings,
         table=table,
         y=y,
         data=data,
         modalities=modalities,
         detection=detection,
-        unreadable=unreadable,
-        out=out,
         task=task,
-        target=target,
-        groups=groups,
         view_groups=view_groups,
-        ids=None if id is None else table[id],
-        strategies=strategies,
-        cv=cv,
-        metric=metric,
-        choose=choose,
-        nested=nested,
-        time_limit=time_limit,
-        text_features=text_features,
-        encoders=encoders,
-        on_error=on_error,
-        max_epochs=max_epochs,
-        n_jobs=n_jobs,
-        progress=progress,
-        random_state=random_state,
+        out=out,
         source=source,
+        dates=list(derived),
         dropped=dropped,
         say=say,
         started=started,
-        seconds={"scan_files": scan_seconds},
     )
     # One BLAS thread: the search fits many small linear models, whose matrix-vector products
     # run slower split over threads (10x on 2 cores: 0.11 s against 1.1 s for a logistic
-    # regression on 200 x 2000); parallelism comes from n_jobs, one process per candidate.
+    # regression on 200 x 2000); parallelism comes from n_jobs, one process per fit.
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-        # the scan above listed every unreadable file once; each fold would repeat them
+        # the extraction step lists every unreadable file once; each fold would repeat them
         warnings.simplefilter("ignore", ExtractionWarning)
-        status = run.run()
+        summary = run.run()
+    from .. import persist
+
+    model = persist.load(out / MODEL_FILE)["model"]
+    importance = out / ABLATION_FILE
     return {
-        "model": run.model_,
-        "leaderboard": run.leaderboard_,
-        "ablation": getattr(run, "ablation_", None),
-        "summary": run.summary_,
-        "status": status,
+        "model": model,
+        "leaderboard": pd.read_csv(out / LEADERBOARD_FILE).fillna({"params": ""}),
+        "importance": pd.read_csv(importance)
+        if "importance" in summary["done"] and importance.is_file()
+        else None,
+        "summary": summary,
+        "status": summary["status"],
         "out": out,
     }
+
+
+def _say_columns(say, detection, views):
+    """Every column with its role; the columns of a precomputed view as one line for the view."""
+    say("Columns:")
+    grouped = {c: view for view, cols in views.items() if len(cols) > 3 for c in cols}
+    shown = set()
+    for r in detection.itertuples():
+        view = grouped.get(r.column)
+        if view is not None:
+            if view not in shown:
+                cols = views[view]
+                say(f"  {view + '__*':<24} {'feature':<10} {r.modality:<12} view {view}: {len(cols)} columns "
+                    f"({cols[0]} ... {cols[-1]})")  # fmt: skip
+                shown.add(view)
+            continue
+        kind = r.modality if isinstance(r.modality, str) else ""
+        say(f"  {r.column!s:<24} {r.role:<10} {kind:<12} {r.why}")
 
 
 def _match_views(table, views, reserved):
@@ -381,12 +308,13 @@ def _match_views(table, views, reserved):
     return groups
 
 
-def _roles(table, named, roles, only_named, view_groups):
+def _roles(table, named, roles, only_named, view_groups, dates=None):
     """Every column with its role (feature, target, groups, id, dropped, skipped), modality and why."""
+    made = {new: old for old, news in (dates or {}).items() for new in news}
     detected = (
         pd.DataFrame(columns=["column", "modality", "why"])
         if only_named
-        else detect_modalities(table, exclude=[*roles, *named])
+        else detect_modalities(table, exclude=[*roles, *named, *made])
     )
     found = {r.column: (r.modality, r.why) for r in detected.itertuples()}
     rows = []
@@ -396,6 +324,9 @@ def _roles(table, named, roles, only_named, view_groups):
         elif column in named:
             why = f"view {view_groups[column]} (--view)" if column in view_groups else "named"
             rows.append({"column": column, "role": "feature", "modality": named[column], "why": why})
+        elif column in made and not only_named:
+            why = f"from the date column {made[column]} ({', '.join(DATE_PARTS)})"
+            rows.append({"column": column, "role": "feature", "modality": "numeric", "why": why})
         elif column in found and isinstance(found[column][0], str):
             modality, why = found[column]
             rows.append({"column": column, "role": "feature", "modality": modality, "why": why})
@@ -443,10 +374,15 @@ def predict_table(model, table, *, base_dir=None, proba=True, on_error="raise", 
         raise ValueError("the table has no rows")
     if on_error not in ("raise", "nan"):
         raise ValueError(f"on_error must be 'raise' or 'nan'; got {on_error!r}")
+    table, _ = expand_dates(table, columns=[c for c in meta.get("dates", []) if c in table.columns])
     data = prepare_table(table, meta["modalities"], base_dir=base_dir)
-    features = pipeline.named_steps["features"]
-    features.set_params(**{k: on_error for k in features.get_params(deep=True) if k.endswith("__on_error")})
-    unreadable = _scan_files(features, data, meta["modalities"])
+    frames = []
+    for features in feature_stages(pipeline):  # one, or one per member of an ensemble
+        features.set_params(
+            **{k: on_error for k in features.get_params(deep=True) if k.endswith("__on_error")}
+        )
+        frames.append(unreadable_files(features, data, meta["modalities"]))
+    unreadable = pd.concat(frames, ignore_index=True).drop_duplicates(["row", "column"])
     if len(unreadable) and on_error == "raise":
         raise UnreadableFilesError(unreadable)
     say = print_fn or (lambda *a, **k: None)

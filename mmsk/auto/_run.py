@@ -1,57 +1,78 @@
-"""One ``mmsk fit`` run: a small object holding the table and its settings, and the steps it takes.
+"""One ``mmsk fit`` run: the prepared table, its settings, and steps that return what they make.
 
-The steps write what they produce as soon as they have it: the leaderboard right
-after the search, then the model, then each explanation. An explanation step that
-fails is recorded (``summary.json``, the report) and the run goes on: it never
-discards the model.
+:meth:`FitRun.run` takes the steps in order: :meth:`~FitRun.extract` (every file
+once, the unreadable ones listed), :meth:`~FitRun.search` (one
+:class:`~mmsk.model_selection.StrategySearchCV`: the leaderboard, the stored
+out-of-fold predictions, the estimate and the ensemble, the chosen model),
+:meth:`~FitRun.save_model`, the explanations, read from what the search kept
+(:meth:`~FitRun.cv_predictions`, :meth:`~FitRun.importance`,
+:meth:`~FitRun.modality_weights`, and :meth:`~FitRun.nested_estimate` when asked
+for), then the summary and the report. Each step writes its file as soon as it
+has its result; an explanation that fails is recorded and the run goes on: it
+never discards the model.
 """
 
 import platform
 import time
 import traceback
-from dataclasses import dataclass, field
-from functools import cached_property
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.metrics import check_scoring
-from sklearn.model_selection import (
-    GridSearchCV,
-    GroupKFold,
-    KFold,
-    ParameterGrid,
-    StratifiedKFold,
-    cross_val_predict,
-    cross_val_score,
-)
-from sklearn.pipeline import Pipeline
 
 from ..report.layout import (
     ABLATION_FILE,
     LEADERBOARD_FILE,
     MODEL_FILE,
     PREDICTIONS_FILE,
+    SEARCH_FILE,
     SUMMARY_FILE,
+    UNREADABLE_FILE,
     WEIGHTS_FILE,
 )
 from ..utils._io import atomic_write
-from ._detect import view_names
+from ._detect import FILE_MODALITIES, view_names
 from ._presets import make_feature_union, uncached
-from ._strategies import candidate_strategies, simplicity, strategy_grid
+from ._strategies import (
+    BASELINE,
+    ENSEMBLE,
+    FEATURES,
+    SINGLE_PREFIX,
+    TABLE,
+    resolve_strategies,
+    simplicity,
+    strategy_grid,
+)
 
-#: ``FitRun.status`` when every step succeeded, and when an explanation step failed.
+#: ``status`` of a run when every step succeeded, and when an explanation step failed.
 COMPLETE, PARTIAL = "complete", "partial"
-#: Outer folds of the nested estimate on tables larger than this many rows (else ``cv``).
-_NESTED_LARGE = 1000
 
 
 def write_json(path, data):
     import json
 
-    text = json.dumps(data, indent=2, default=str)
+    text = json.dumps(data, indent=2, default=_plain)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def write_arrays(path, arrays):
+    """A ``.npz`` file of named arrays, written atomically."""
+
+    def write(tmp):
+        with open(tmp, "wb") as handle:  # a file object: numpy adds no suffix
+            np.savez_compressed(handle, **arrays)
+
+    atomic_write(path, write)
 
 
 def write_csv(path, frame, **kwargs):
@@ -60,6 +81,8 @@ def write_csv(path, frame, **kwargs):
 
 def splitter(task, cv, groups, random_state):
     """The cross-validation splitter of a run: by group, stratified, or plain shuffled folds."""
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
     if groups is not None:
         return GroupKFold(n_splits=cv)
     if task == "classification":
@@ -67,70 +90,103 @@ def splitter(task, cv, groups, random_state):
     return KFold(n_splits=cv, shuffle=True, random_state=random_state)
 
 
-def one_se_index(results, strategies):
-    """The simplest candidate of a search whose mean score is within one standard error of the best's.
+def unreadable_files(union, table, modalities):
+    """Every unreadable file of the table's file columns, from a fitted feature stage (its cache)."""
+    frames = []
+    for _, transformer, column in union.transformers_:
+        if isinstance(column, list) or modalities.get(column) not in FILE_MODALITIES:
+            continue
+        extractor = transformer.steps[0][1]
+        shown = extractor.progress
+        extractor.set_params(progress=False)  # the extraction before showed its bar; this reads the cache
+        try:
+            failed = extractor.failures(table[column])
+        finally:
+            extractor.set_params(progress=shown)
+        failed.insert(1, "column", column)
+        frames.append(failed)
+    if not frames:
+        return pd.DataFrame(columns=["row", "column", "item", "error"])
+    return pd.concat(frames, ignore_index=True)
 
-    ``results`` is a search's ``cv_results_`` (its scorer ``"score"`` is the one
-    to choose by); ``strategies`` names each candidate.
+
+def feature_stages(model):
+    """The fitted modality unions of a saved model: its ``features`` step, or each ensemble member's."""
+    from ..compose import ModalityUnion
+
+    if isinstance(model, ModalityUnion):
+        return [model]
+    if hasattr(model, "steps"):
+        return [u for _, step in model.steps for u in feature_stages(step)]
+    return [u for member in getattr(model, "estimators_", []) for u in feature_stages(member)]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows a run models: the table, target, prepared input, identifiers, extracted features."""
+
+    table: pd.DataFrame
+    y: pd.Series
+    data: pd.DataFrame
+    ids: pd.Series
+    features: pd.DataFrame
+    missing: dict
+    unreadable: pd.DataFrame
+    without_any_view: int
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What the search step returns: everything the explanations read, and the chosen model.
+
+    ``record`` holds the search's stored arrays (``oof``, ``folds``, ``masked``,
+    ``masked_views``, ``classes``); ``leaderboard`` one row per candidate and
+    one for the ensemble, with ``candidate`` (its index in ``record``).
     """
-    n_splits = sum(1 for k in results if k.startswith("split") and k.endswith("_test_score"))
-    board = pd.DataFrame(
-        {
-            "strategy": strategies,
-            "mean_score": np.asarray(results["mean_test_score"], dtype=float),
-            "sem_score": np.asarray(results["std_test_score"], dtype=float) / np.sqrt(max(n_splits, 1)),
-            "candidate": np.arange(len(strategies)),
-        }
-    )
-    return choose_candidate(board, "one-se")
+
+    leaderboard: pd.DataFrame
+    record: dict
+    model: object
+    chosen: dict
+    estimate: dict
+    ensemble: dict
+    skipped: list
+    left_out: list
+    failed: list
 
 
-def choose_candidate(board, choose):
-    """The candidate to keep: the best mean score, or with ``"one-se"`` the simplest within one
-    standard error of the best (ties: the higher score)."""
-    scores = board["mean_score"].to_numpy(dtype=float)
-    best = int(np.nanargmax(scores))
-    if choose != "one-se":
-        return int(board["candidate"].iloc[best])
-    threshold = scores[best] - board["sem_score"].iloc[best]
-    near = board[np.nan_to_num(scores, nan=-np.inf) >= threshold]
-    ranked = near.assign(_simple=near["strategy"].map(simplicity)).sort_values(
-        ["_simple", "mean_score"], ascending=[True, False], kind="stable"
-    )
-    return int(ranked["candidate"].iloc[0])
-
-
-def _progress(total, enabled):
-    """One bar over every fit of the search, with its time estimate."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="search", unit="fit", disable=not enabled, leave=True)
-
-
-@dataclass
 class FitRun:
-    """A table, its target and settings, and the steps that fit, explain and save its model.
+    """A prepared table, its settings, and the steps that fit, explain and save its model.
 
-    Built by :func:`mmsk.auto.fit_table` once the table is read, every column
-    has its role and unreadable files are listed; :meth:`run` takes the steps
-    in order: :meth:`extract`, :meth:`search` (writes the leaderboard, refits
-    the chosen candidate), :meth:`save_model`, then the explanations
-    (:meth:`cross_validated_predictions`, :meth:`ablation`,
-    :meth:`modality_weights`, :meth:`nested_estimate`), each recorded in
-    ``failures`` instead of stopping the run when it fails, and
-    :meth:`finish` (``summary.json`` and the report). The fields are
-    :func:`~mmsk.auto.fit_table`'s parameters, resolved.
+    Built by :func:`mmsk.auto.fit_table` once the table is read and every
+    column has its role; :meth:`run` takes the steps. Every attribute is set
+    here; the steps return their results.
 
-    Attributes
+    Parameters
     ----------
-    leaderboard_ : DataFrame
-        Every candidate's cross-validated score, best first, ``chosen`` marked.
-    model_ : Pipeline
-        The chosen candidate (feature stage and model) refit on every row.
-    nested_ : dict or None
-        The nested estimate of the whole choice: outer scores, mean, interval.
-    failures : list of dict
-        The explanation steps that failed: step, error, traceback.
+    settings : FitSettings
+    table : DataFrame
+        The rows with a target.
+    y : Series
+    data : DataFrame
+        The prepared input (absolute paths, text as strings).
+    modalities : dict
+        Column to modality.
+    detection : DataFrame
+        Every column with its role.
+    task : {"classification", "regression"}
+    view_groups : dict
+        Numeric column to its view.
+    out : Path
+    source : str or None
+        The table's file.
+    dropped : int
+        Rows without a target, left out.
+    dates : sequence of str, default=()
+        Date columns expanded into date parts (repeated at predict).
+    say : callable
+    started : float
+        ``time.perf_counter()`` when the run began.
 
     See Also
     --------
@@ -139,171 +195,115 @@ class FitRun:
     Examples
     --------
     >>> from mmsk.auto import FitRun
-    >>> [name for name in ("search", "save_model", "nested_estimate", "finish") if hasattr(FitRun, name)]
-    ['search', 'save_model', 'nested_estimate', 'finish']
+    >>> [n for n in ("extract", "search", "save_model", "importance", "finish") if hasattr(FitRun, n)]
+    ['extract', 'search', 'save_model', 'importance', 'finish']
     """
 
-    table: pd.DataFrame
-    y: pd.Series
-    data: pd.DataFrame
-    modalities: dict
-    detection: pd.DataFrame
-    unreadable: pd.DataFrame
-    out: Path
-    task: str
-    target: str
-    groups: str = None
-    view_groups: dict = None
-    ids: pd.Series = None
-    strategies: tuple = None
-    cv: int = 5
-    metric: str = None
-    choose: str = "best"
-    text_features: str = "tfidf"
-    encoders: dict = None
-    on_error: str = "raise"
-    max_epochs: int = 60
-    n_jobs: int = None
-    progress: bool = True
-    nested: bool = True
-    time_limit: float = None
-    random_state: int = 0
-    source: str = None
-    dropped: int = 0
-    say: object = print
-    started: float = field(default_factory=time.perf_counter)
-    seconds: dict = field(default_factory=dict)
-    failures: list = field(default_factory=list)
-    done: list = field(default_factory=list)
-    outputs: dict = field(default_factory=dict)
-    rows_without_any_view: int = 0
+    def __init__(
+        self,
+        settings,
+        *,
+        table,
+        y,
+        data,
+        modalities,
+        detection,
+        task,
+        view_groups,
+        out,
+        source,
+        dropped,
+        say,
+        started,
+        dates=(),
+    ):
+        self.settings = settings
+        self.table = table
+        self.y = y
+        self.data = data
+        self.modalities = modalities
+        self.detection = detection
+        self.task = task
+        self.view_groups = view_groups
+        self.out = Path(out)
+        self.source = source
+        self.dates = list(dates)
+        self.dropped = dropped
+        self.say = say
+        self.started = started
+        self.seconds = {}
+        self.failures = []
+        self.done = []
+        self.outputs = {}
 
-    # ------------------------------------------------------------------ settings
-    @property
-    def feature_kwargs(self):
-        return dict(
-            text_features=self.text_features,
-            encoders=self.encoders,
-            on_error=self.on_error,
-            cache=str(self.out / "cache"),
-        )
-
+    # ------------------------------------------------------------------ settings read often
     @property
     def views(self):
         return view_names(self.modalities, self.view_groups)
 
     @property
-    def splitter(self):
-        return splitter(self.task, self.cv, self.groups, self.random_state)
-
-    @property
-    def group_values(self):
-        return self.table[self.groups].to_numpy() if self.groups is not None else None
-
-    @property
     def metric_name(self):
-        if self.metric is not None:
-            return self.metric
+        if self.settings.metric is not None:
+            return self.settings.metric
         return "accuracy" if self.task == "classification" else "r2"
-
-    @property
-    def early_stopping(self):
-        """Deep nets stop early on tables of 1000 rows or more (their held-out 10% is then enough)."""
-        return len(self.table) >= 1000
 
     @property
     def binary(self):
         return self.task == "classification" and self.y.nunique() == 2
 
-    def union(self, columns=None, progress=None):
-        """The feature stage; extractors' own progress bars only where asked (the first extraction)."""
+    def splitter(self, rows):
+        return splitter(self.task, self.settings.cv, self.settings.groups, self.settings.random_state)
+
+    def group_values(self, rows):
+        groups = self.settings.groups
+        return rows.table[groups].to_numpy() if groups is not None else None
+
+    def union(self, *, columns=None, progress=False, on_error=None, text_features=None):
+        """The feature stage, over every column or ``columns``."""
+        s = self.settings
         modalities = self.modalities if columns is None else {c: self.modalities[c] for c in columns}
         return make_feature_union(
             modalities,
             view_groups=self.view_groups,
-            progress=self.progress if progress is None else progress,
-            **self.feature_kwargs,
+            text_features=text_features or s.text_features,
+            encoders=s.encoders,
+            on_error=on_error or s.on_error,
+            cache=str(self.out / "cache"),
+            progress=progress,
         )
-
-    def _scoring(self):
-        scoring = {"score": self.metric_name}
-        if self.binary and self.metric_name != "roc_auc":
-            scoring["roc_auc"] = "roc_auc"
-        return scoring
 
     # ------------------------------------------------------------------ steps
     def run(self):
-        """Extract, search, save the model, then explain it; returns the status.
+        """Extract, search, save the model, explain it, summarise; returns the status.
 
         A rerun into the same folder with the same table (values and files) and
-        settings reuses what the last run finished: the leaderboard and the
-        model, and each explanation step that succeeded. Steps that failed or
-        never ran are run.
+        settings reuses the search and the model, and each explanation step
+        that succeeded; steps that failed or never ran are run.
         """
-        self.extract()
-        previous = self._previous_run()
+        rows = self._timed("extract", self.extract)
+        previous = self._previous_run(rows)
         if previous is not None:
-            self._reuse_search(previous)
+            outcome = self._reuse(previous)
+            meta = {k: previous.get(k) for k in ("target", "task", "modalities", "classes", "id", "dates")}
         else:
-            self.search()
-            self.save_model()
-        for name, step in (
-            ("cv_predictions", self.cross_validated_predictions),
-            ("ablation", self.ablation),
+            outcome = self.search(rows)
+            meta = self._timed("save_model", lambda: self.save_model(outcome, rows))
+        results = {}
+        steps = [
+            ("cv_predictions", self.cv_predictions),
+            ("importance", self.importance),
             ("modality_weights", self.modality_weights),
-            ("nested_estimate", self.nested_estimate),
-        ):
+        ]
+        if self.settings.estimate == "nested":
+            steps.append(("nested_estimate", self.nested_estimate))
+        for name, step in steps:
             if previous is not None and name in previous.get("done", []):
                 self.done.append(name)
                 self.seconds[name] = "reused"
-                if name == "nested_estimate":
-                    self.nested_ = previous.get("nested")
+                results[name] = previous.get("nested") if name == "nested_estimate" else None
                 continue
-            self._explain(name, step)
-        return self.finish()
-
-    @cached_property
-    def fingerprint(self):
-        """A hash of what decides the run's results: the rows, their files, the target and settings."""
-        import joblib
-
-        from ..utils._fingerprint import rows_digest
-
-        settings = (
-            self.task, self.target, self.groups, self.modalities, self.view_groups, self.strategies,
-            self.cv, self.metric, self.choose, self.nested, self.text_features, self.encoders, self.on_error,
-            self.max_epochs, self.random_state, _versions()["mmsk"],
-        )  # fmt: skip
-        groups = None if self.groups is None else self.table[self.groups]
-        return joblib.hash((rows_digest(self.data), self.y, groups, settings))
-
-    def _previous_run(self):
-        """The last run's summary when it computed the same thing and its model is there, else None."""
-        import json
-
-        path = self.out / SUMMARY_FILE
-        try:
-            previous = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-        same = previous.get("fingerprint") == self.fingerprint
-        if not same or not (self.out / MODEL_FILE).is_file() or not (self.out / LEADERBOARD_FILE).is_file():
-            return None
-        self.say("The output folder holds this run already: reusing its finished steps.")
-        return previous
-
-    def _reuse_search(self, previous):
-        """The leaderboard and the model of the previous run, in place of a new search."""
-        from ..report.layout import load_model
-
-        self.leaderboard_ = pd.read_csv(self.out / LEADERBOARD_FILE).fillna({"params": ""})
-        self.model_, self.meta_ = load_model(self.out)
-        self.seconds.update(search="reused", model="reused")
-        self.outputs.update(leaderboard=LEADERBOARD_FILE, model=MODEL_FILE)
-
-    def _chosen(self):
-        """A fresh copy of the chosen candidate (feature stage and model), cached per fold."""
-        return clone(self.model_).set_params(memory=self._fold_cache)
+            results[name] = self._explain(name, lambda step=step: step(rows, outcome))
+        return self.finish(rows, outcome, meta, results)
 
     def _timed(self, name, fn):
         t0 = time.perf_counter()
@@ -315,8 +315,9 @@ class FitRun:
     def _explain(self, name, step):
         """Run one explanation step; a failure is recorded, and the run goes on."""
         try:
-            self._timed(name, step)
+            result = self._timed(name, step)
             self.done.append(name)
+            return result
         except Exception as exc:  # noqa: BLE001 - any failure here must not cost the model
             self.failures.append(
                 {
@@ -326,368 +327,602 @@ class FitRun:
                 }
             )
             self.say(f"The {name.replace('_', ' ')} step failed ({type(exc).__name__}: {exc}); going on.")
+            return None
 
     def extract(self):
-        """Extract every file once (into the cache); leave out the rows with no readable view."""
+        """Every file and text once (into the cache), the unreadable files listed, rows with no view left out.
+
+        Returns
+        -------
+        rows : Rows
+
+        Raises
+        ------
+        UnreadableFilesError
+            With ``on_error="raise"``, listing every unreadable file.
+        """
         from .._views import missing_view_masks, resolve_views
+        from ._fit import UnreadableFilesError
 
-        def work():
-            self.features_ = clone(self.union()).fit_transform(self.data)
-
-        self._timed("extract", work)
-        names = np.asarray(self.features_.columns)
+        union = self.union(progress=self.settings.progress, on_error="nan")
+        features = union.fit_transform(self.data)
+        unreadable = unreadable_files(union, self.data, self.modalities)
+        if len(unreadable) and self.settings.on_error == "raise":
+            write_csv(self.out / UNREADABLE_FILE, unreadable, index=False)
+            raise UnreadableFilesError(unreadable, self.out / UNREADABLE_FILE)
+        if len(unreadable):
+            self.say(f"{len(unreadable)} unreadable file(s) are treated as missing (listed in the report).")
+        names = np.asarray(features.columns)
         masks = missing_view_masks(
-            self.features_.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
+            features.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
         )
         empty = np.logical_and.reduce(list(masks.values()))
-        #: view -> rows without it, for the rows kept (the ablation and the summary read it)
-        self.missing_ = {view: mask[~empty] for view, mask in masks.items()}
-        self.rows_without_any_view = int(empty.sum())
+        keep = ~empty
         if empty.any():
             self.say(f"{int(empty.sum())} row(s) have no readable view at all; they are left out.")
-            keep = ~empty
-            self.table, self.y, self.data = self.table[keep], self.y[keep], self.data[keep]
-            self.features_ = self.features_[keep]
-            if self.ids is not None:
-                self.ids = self.ids[keep]
+        ids = None if self.settings.id is None else self.table[self.settings.id][keep]
+        return Rows(
+            table=self.table[keep],
+            y=self.y[keep],
+            data=self.data[keep],
+            ids=ids,
+            features=features[keep],
+            missing={view: mask[keep] for view, mask in masks.items()},
+            unreadable=unreadable,
+            without_any_view=int(empty.sum()),
+        )
 
-    def search(self):
-        """Cross-validate the candidates, simplest strategy first; write the leaderboard; refit the chosen.
+    # ------------------------------------------------------------------ search
+    def strategies(self, rows):
+        """The candidates, simplest first, and the fusion strategies left out by their cost."""
+        s = self.settings
+        n_train = len(rows.y) * (s.cv - 1) / s.cv
+        n_classes = rows.y.nunique() if self.task == "classification" else 1
+        text = {v: cols[0] for v, cols in self.views.items() if self.modalities[cols[0]] == "text"}
+        grid = strategy_grid(
+            self.task,
+            s.strategies,
+            views=list(self.views),
+            text_columns=text,
+            n_rows=len(rows.y),
+            max_epochs=s.max_epochs,
+            # a validation split of 10% with a few rows of every class
+            early_stopping=0.1 * n_train >= max(10, 2 * n_classes),
+            random_state=s.random_state,
+        )
+        asked = resolve_strategies(self.task, s.strategies, len(self.views))
+        named = {name for name, *_ in grid}
+        return grid, [name for name in asked if name not in named]
 
-        One search per strategy, with the feature stage refit in every fold (read
-        back from the fold cache by every candidate). One progress bar counts
-        the fits. Past ``time_limit`` seconds no further fusion strategy starts
-        (the baseline and each modality alone always run); the skipped ones are
-        listed in the summary and the report.
+    def make_search(self, rows, strategies):
+        """The StrategySearchCV of the run (unfitted)."""
+        from ..model_selection import StrategySearchCV
+
+        s = self.settings
+        scoring = {"score": self.metric_name}
+        if self.binary and self.metric_name != "roc_auc":
+            scoring["roc_auc"] = "roc_auc"
+        always = [name for name, *_ in strategies if simplicity(name) < 2]
+        return StrategySearchCV(
+            strategies,
+            features=[(FEATURES, self.union()), (TABLE, "passthrough")],
+            scoring=scoring,
+            cv=self.splitter(rows),
+            refit="one-se" if s.choose == "one-se" else "best",
+            estimate="none" if s.estimate == "none" else "bbc",
+            ensemble=s.ensemble,
+            drop=s.prune,
+            importance=s.importance == "mask",
+            time_limit=s.time_limit,
+            always_run=always,
+            n_jobs=s.n_jobs,
+            error_score=np.nan,
+            progress=s.progress,
+            random_state=s.random_state,
+        )
+
+    def search(self, rows):
+        """Cross-validate every candidate once, keep their predictions; write the leaderboard.
+
+        Returns
+        -------
+        outcome : SearchOutcome
         """
+        strategies, left_out = self.strategies(rows)
+        search = self.make_search(rows, strategies)
+        n_candidates = sum(len(_grid_points(g)) for _, _, g, _ in strategies)
+        self.say(
+            f"Searching {n_candidates} candidates of {len(strategies)} strategies "
+            f"({', '.join(name for name, *_ in strategies)}) with {self.settings.cv}-fold cross-validation, "
+            f"scored by {self.metric_name} ..."
+        )
+        if left_out:
+            self.say(f"Left out by their cost on {len(rows.y)} rows: {left_out} (name them to search them).")
+        t0 = time.perf_counter()
+        with _backend(self.settings.dask):
+            search.fit(rows.data, rows.y, groups=self.group_values(rows))
+        self.seconds["search"] = round(search.search_time_, 2)
+        self.seconds["refit"] = round(getattr(search, "refit_time_", 0.0), 2)
+        self.seconds["estimate"] = round(
+            time.perf_counter() - t0 - search.search_time_ - self.seconds["refit"], 2
+        )
+        outcome = self._outcome(search, left_out, rows)
+        record = outcome.record
+        write_arrays(self.out / SEARCH_FILE, record)
+        write_csv(self.out / LEADERBOARD_FILE, outcome.leaderboard, index=False)
+        self.outputs.update(leaderboard=LEADERBOARD_FILE, search=SEARCH_FILE)
+        if outcome.skipped:
+            self.say(f"Time limit reached: not searched {outcome.skipped}.")
+        self.say(f"Leaderboard (cross-validated {self.metric_name}):")
+        shown = outcome.leaderboard.drop(columns=["chosen", "candidate"])
+        self.say(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        return outcome
+
+    def _outcome(self, search, left_out, rows):
         from ..model_selection import fusion_leaderboard
 
-        self.grid_ = self._strategy_grid()
-        n_splits = self.splitter.get_n_splits(self.data, self.y, self.group_values)
-        sizes = {name: len(ParameterGrid(entry)) for name, entry in self.grid_.items()}
-        self.say(
-            f"Searching {sum(sizes.values())} candidates of {len(sizes)} strategies ({', '.join(sizes)}) "
-            f"with {n_splits}-fold cross-validation, scored by {self.metric_name} ..."
-        )
-        boards, params, self.skipped_, self.failed_strategies_ = [], [], [], []
-        started = time.perf_counter()
-        with _progress(sum(sizes.values()) * n_splits, self.progress) as bar:
-            for name, entry in self.grid_.items():
-                late = self.time_limit is not None and time.perf_counter() - started > self.time_limit
-                if late and simplicity(name) >= 2:
-                    self.skipped_.append(name)
-                    bar.total -= sizes[name] * n_splits
-                    continue
-                search = self._grid_search({name: entry}, self.splitter, refit=False)
-                try:
-                    search.fit(self.data, self.y, groups=self.group_values)
-                except ValueError as exc:  # every fit of the strategy failed: the others go on
-                    self.failed_strategies_.append({"strategy": name, "error": str(exc).strip()[-2000:]})
-                    self.say(f"Every fit of the {name} strategy failed; it is left out (see summary.json).")
-                    bar.update(sizes[name] * n_splits)
-                    continue
-                board = fusion_leaderboard(search, strategy_param="model").rename(
-                    columns={"strategy": "estimator"}
-                )
-                board.insert(0, "strategy", name)
-                if "mean_test_roc_auc" in search.cv_results_:
-                    board["roc_auc"] = search.cv_results_["mean_test_roc_auc"][board["candidate"]]
-                board["candidate"] += len(params)
-                params += search.cv_results_["params"]
-                boards.append(board)
-                bar.update(sizes[name] * n_splits)
-        self.seconds["search"] = round(time.perf_counter() - started, 2)
-        if self.skipped_:
-            self.say(f"Time limit reached: not searched {self.skipped_}.")
-        board = pd.concat(boards, ignore_index=True)
+        results = search.cv_results_
+        board = fusion_leaderboard(search)
+        n_splits = search.n_splits_
         board.insert(
             board.columns.get_loc("std_score") + 1, "sem_score", board["std_score"] / np.sqrt(n_splits)
         )
+        board["status"] = results["status"][board["candidate"]]
+        board = board[board["status"] != "skipped"]  # listed in the summary and the report instead
+        board["folds"] = results["n_folds_done"][board["candidate"]]
+        if "mean_test_roc_auc" in results:
+            board["roc_auc"] = results["mean_test_roc_auc"][board["candidate"]]
+        board["chosen"] = (board["candidate"] == search.best_index_) & (search.choice_ != ENSEMBLE)
+        ensemble = search.ensemble_
+        if ensemble is not None:
+            names = results["strategy"]
+            members = ", ".join(
+                f"{names[m]} #{m} ({w:.2f})" for m, w in zip(ensemble["members"], ensemble["weights"])
+            )
+            folds = _fold_scores(search, rows, ensemble)
+            row = {
+                "strategy": ENSEMBLE,
+                "params": members,
+                "mean_score": folds["score"].mean(),
+                "std_score": folds["score"].std(),
+                "sem_score": folds["score"].std() / np.sqrt(n_splits),
+                "mean_fit_time": np.nan,
+                "rank": pd.NA,
+                "candidate": -1,
+                "status": "complete",
+                "folds": n_splits,
+                "chosen": search.choice_ == ENSEMBLE,
+            }
+            if "roc_auc" in folds:
+                row["roc_auc"] = folds["roc_auc"].mean()
+            board = pd.concat([board, pd.DataFrame([row])], ignore_index=True)
         board = board.sort_values("mean_score", ascending=False, kind="stable", na_position="last")
-        board["rank"] = board["mean_score"].rank(ascending=False, method="min").astype("Int64")
-        if not np.isfinite(board["mean_score"]).any():
-            write_csv(self.out / LEADERBOARD_FILE, board.drop(columns="candidate"), index=False)
-            raise ValueError("every candidate failed; see the warnings above")
-        chosen = choose_candidate(board, self.choose)
-        board["chosen"] = board["candidate"] == chosen
-        self.leaderboard_ = board.drop(columns="candidate").reset_index(drop=True)
-        write_csv(self.out / LEADERBOARD_FILE, self.leaderboard_, index=False)
-        self.outputs["leaderboard"] = LEADERBOARD_FILE
-        self.say(f"Leaderboard (cross-validated {self.metric_name}):")
-        self.say(
-            self.leaderboard_.drop(columns="chosen").to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        board = board.reset_index(drop=True)
+        best = int(search.best_index_)
+        chosen = (
+            {
+                "strategy": ENSEMBLE,
+                "candidate": -1,
+                **board.loc[board["strategy"] == ENSEMBLE, ["params", "mean_score", "sem_score"]]
+                .iloc[0]
+                .to_dict(),
+            }
+            if search.choice_ == ENSEMBLE
+            else {
+                "strategy": str(results["strategy"][best]),
+                "candidate": best,
+                "params": board.loc[board["candidate"] == best, "params"].iloc[0],
+                "mean_score": float(search.best_score_),
+                "sem_score": float(search._sem()[best]),
+            }
         )
-        template = self._pipeline(next(iter(self.grid_.values()))["model"][0])
-        self.model_ = self._timed(
-            "refit", lambda: clone(template).set_params(**params[chosen]).fit(self.data, self.y)
-        )
-
-    def _strategy_grid(self):
-        return strategy_grid(
-            self.task,
-            self.strategies,
-            views=list(self.views),
-            max_epochs=self.max_epochs,
-            early_stopping=self.early_stopping,
-            random_state=self.random_state,
-        )
-
-    def _pipeline(self, model):
-        # memory: the feature stage is fitted once per fold and read back for every candidate
-        return Pipeline([("features", self.union(progress=False)), ("model", model)], memory=self._fold_cache)
-
-    @property
-    def _fold_cache(self):
-        return str(self.out / "cache" / "folds")
-
-    def _grid_search(self, grid, cv, refit=True):
-        names = candidate_strategies(grid, list(ParameterGrid(list(grid.values()))))
-        if refit and self.choose == "one-se":
-
-            def refit(results):
-                return one_se_index(results, names)
-
-        elif refit:
-            refit = "score"
-        return GridSearchCV(
-            self._pipeline(next(iter(grid.values()))["model"][0]),
-            list(grid.values()),
-            scoring=self._scoring(),
-            refit=refit,
-            cv=cv,
-            n_jobs=self.n_jobs,
-            error_score=np.nan,
+        record = {
+            "oof": search.oof_predictions_,
+            "folds": search.oof_folds_,
+            "classes": np.array([] if search.classes_ is None else search.classes_, dtype=object).astype(str),
+            "masked_views": np.array(search.masked_views_, dtype=str),
+            "split_scores": np.array([results[f"split{k}_test_score"] for k in range(n_splits)]).T,
+        }
+        if search.masked_predictions_ is not None:
+            record["masked"] = search.masked_predictions_
+        if ensemble is not None:
+            record["ensemble_members"] = np.array(ensemble["members"])
+            record["ensemble_weights"] = np.array(ensemble["weights"])
+        status = results["status"]
+        return SearchOutcome(
+            leaderboard=board,
+            record=record,
+            model=search.best_estimator_,
+            chosen=chosen,
+            estimate=ensemble["estimate"]
+            if search.choice_ == ENSEMBLE
+            else _jsonable(search.estimate_, drop=("candidate_oob", "chosen_share")),
+            ensemble=None if ensemble is None else _jsonable(ensemble),
+            skipped=sorted(
+                set(results["strategy"][status == "skipped"]), key=list(results["strategy"]).index
+            ),
+            left_out=left_out,
+            failed=sorted(set(results["strategy"][status == "failed"])),
         )
 
-    def save_model(self):
-        """Write the chosen model (refit on every row) with its metadata."""
+    def _previous_run(self, rows):
+        """The last run's summary when it computed the same thing and its files are there, else None."""
+        import json
+
+        try:
+            previous = json.loads((self.out / SUMMARY_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        files = (MODEL_FILE, LEADERBOARD_FILE, SEARCH_FILE)
+        if previous.get("fingerprint") != self.fingerprint(rows) or not all(
+            (self.out / f).is_file() for f in files
+        ):
+            return None
+        self.say("The output folder holds this run already: reusing its finished steps.")
+        return previous
+
+    def _reuse(self, previous):
+        """The previous run's search and model, read back from its files."""
+        from ..report.layout import load_model
+
+        board = pd.read_csv(self.out / LEADERBOARD_FILE).fillna({"params": ""})
+        with np.load(self.out / SEARCH_FILE, allow_pickle=False) as stored:
+            record = {k: stored[k] for k in stored.files}
+        model, _ = load_model(self.out)
+        self.seconds.update(search="reused", save_model="reused")
+        self.outputs.update(leaderboard=LEADERBOARD_FILE, search=SEARCH_FILE, model=MODEL_FILE)
+        return SearchOutcome(
+            leaderboard=board,
+            record=record,
+            model=model,
+            chosen=previous["best"],
+            estimate=previous.get("estimate"),
+            ensemble=previous.get("ensemble"),
+            skipped=previous.get("skipped", []),
+            left_out=previous.get("left_out", []),
+            failed=previous.get("failed_strategies", []),
+        )
+
+    def fingerprint(self, rows):
+        """A hash of what decides the run's results: the rows, their files, the target and settings."""
+        import joblib
+
+        from ..utils._fingerprint import rows_digest
+
+        groups = None if self.settings.groups is None else self.table[self.settings.groups]
+        settings = (self.task, sorted(self.modalities.items()), self.view_groups, _versions()["mmsk"])
+        return joblib.hash((rows_digest(self.data), self.y, groups, self.settings.computed(), settings))
+
+    def save_model(self, outcome, rows):
+        """Write the chosen model (refit on every row) with its metadata; returns the metadata."""
         from .. import persist
 
-        self.model_.set_params(memory=None)
-        uncached(self.model_.named_steps["features"])
-        final = self.model_.named_steps["model"]
-        self.meta_ = {
-            "target": str(self.target),
+        model = outcome.model
+        if hasattr(model, "named_steps") and "features" in model.named_steps:
+            uncached(model.named_steps["features"])
+        meta = {
+            "target": str(self.settings.target),
             "task": self.task,
             "modalities": {str(k): v for k, v in self.modalities.items()},
-            "classes": [str(c) for c in final.classes_] if hasattr(final, "classes_") else None,
-            "id": None if self.ids is None else str(self.ids.name),
+            "classes": [str(c) for c in model.classes_] if hasattr(model, "classes_") else None,
+            "id": self.settings.id,
+            "dates": self.dates,
         }
-        persist.save({"model": self.model_, "meta": self.meta_}, self.out / MODEL_FILE)
+        persist.save({"model": model, "meta": meta}, self.out / MODEL_FILE)
         self.outputs["model"] = MODEL_FILE
+        return meta
 
-    def cross_validated_predictions(self):
-        """Out-of-fold predictions (and class probabilities) of the chosen candidate."""
-        frame = pd.DataFrame({"row": self.table.index, "y_true": self.y.to_numpy()})
-        if self.ids is not None:
-            frame.insert(1, str(self.ids.name), self.ids.to_numpy())
-        estimator = self._chosen()
-        kwargs = dict(cv=self.splitter, groups=self.group_values)
-        if self.task == "classification" and hasattr(estimator, "predict_proba"):
-            proba = cross_val_predict(estimator, self.data, self.y, method="predict_proba", **kwargs)
-            classes = np.unique(self.y)
-            frame["y_pred"] = classes[proba.argmax(axis=1)]
+    # ------------------------------------------------------------------ explanations
+    def _chosen_predictions(self, outcome, key="oof"):
+        """The chosen candidate's (or the ensemble's) stored predictions."""
+        record = outcome.record
+        stored = record[key]
+        if outcome.chosen["candidate"] >= 0:
+            return stored[outcome.chosen["candidate"]]
+        weights = record["ensemble_weights"]
+        return np.tensordot(weights, stored[record["ensemble_members"]], axes=1)
+
+    def cv_predictions(self, rows, outcome):
+        """The chosen model's out-of-fold predictions (and class probabilities), as the search kept them."""
+        frame = pd.DataFrame(
+            {"row": rows.table.index, "fold": outcome.record["folds"], "y_true": rows.y.to_numpy()}
+        )
+        if rows.ids is not None:
+            frame.insert(1, str(rows.ids.name), rows.ids.to_numpy())
+        predictions = self._chosen_predictions(outcome)
+        if self.task == "classification":
+            classes = np.unique(rows.y)
+            frame["y_pred"] = classes[predictions.argmax(axis=1)]
             for j, c in enumerate(classes):
-                frame[f"proba_{c}"] = proba[:, j]
+                frame[f"proba_{c}"] = predictions[:, j]
         else:
-            frame["y_pred"] = cross_val_predict(estimator, self.data, self.y, **kwargs)
+            frame["y_pred"] = predictions[:, 0]
         write_csv(self.out / PREDICTIONS_FILE, frame, index=False)
         self.outputs["cv_predictions"] = PREDICTIONS_FILE
+        return frame
 
-    def ablation(self):
-        """The chosen model with each view alone and left out, scored on the rows that have them."""
+    def importance(self, rows, outcome):
+        """What each view contributes: the score without it at predict time, or the refit ablation."""
+        if self.settings.importance == "refit":
+            table = self._refit_ablation(rows, outcome)
+        else:
+            table = self._masked_importance(rows, outcome)
+        write_csv(self.out / ABLATION_FILE, table, index=False)
+        self.outputs["ablation"] = ABLATION_FILE
+        return table
+
+    def _masked_importance(self, rows, outcome):
+        """Per fold, the chosen model's score with each view made missing in the held-out rows."""
+        from sklearn.metrics import get_scorer
+
+        from ..model_selection import RowScores
+
+        columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
+        record = outcome.record
+        views = [str(v) for v in record["masked_views"]]
+        if "masked" not in record or not views or simplicity(outcome.chosen["strategy"]) < 2:
+            return pd.DataFrame(columns=columns)
+        folds = record["folds"]
+        W = (folds[None, :] == np.arange(folds.max() + 1)[:, None]).astype(float)
+        classes = np.unique(rows.y) if self.task == "classification" else None
+        scores = RowScores(get_scorer(self.metric_name), self.metric_name, rows.y.to_numpy(), classes)
+        full = scores.scores(self._chosen_predictions(outcome)[None], W)[:, 0]
+        masked = self._chosen_predictions(outcome, key="masked")
+        table = [
+            {
+                "setting": "all views",
+                "views": tuple(views),
+                "rows": len(folds),
+                "mean_score": full.mean(),
+                "std_score": full.std(),
+            }
+        ]
+        for j, view in enumerate(views):
+            fold_scores = scores.scores(masked[j][None], W)[:, 0]
+            table.append(
+                {
+                    "setting": f"without {view}",
+                    "views": tuple(v for v in views if v != view),
+                    "rows": len(folds),
+                    "mean_score": fold_scores.mean(),
+                    "std_score": fold_scores.std(),
+                }
+            )
+        table = pd.DataFrame(table)
+        table["delta"] = table["mean_score"] - table["mean_score"].iloc[0]
+        return table[columns]
+
+    def _refit_ablation(self, rows, outcome):
+        """The chosen model refit with each view alone and left out, cross-validated again."""
+        from sklearn.base import clone
+        from sklearn.model_selection import cross_val_score
+        from sklearn.pipeline import Pipeline
+
         from ..model_selection import ablation_settings
 
         columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
         views = self.views
-        final = self.model_.named_steps["model"]
-        if len(views) < 2 or simplicity(self._chosen_strategy()) < 2:
-            table = pd.DataFrame(columns=columns)
-        else:
-            missing = self.missing_
-            rows = []
-            for label, used in ablation_settings(list(views)):
-                kept = [c for v in used for c in views[v]]
-                pipe = Pipeline([("features", self.union(kept, progress=False)), ("model", clone(final))])
-                usable = ~np.logical_and.reduce([missing[v] for v in used])
-                groups = self.group_values
-                scores = cross_val_score(
-                    pipe,
-                    self.data.loc[usable, kept],
-                    self.y[usable],
-                    groups=None if groups is None else groups[usable],
-                    cv=self.splitter,
-                    scoring=self.metric_name,
-                    error_score=np.nan,
-                )
-                rows.append(
-                    {
-                        "setting": label,
-                        "views": tuple(used),
-                        "rows": int(usable.sum()),
-                        "mean_score": scores.mean(),
-                        "std_score": scores.std(),
-                    }
-                )
-            table = pd.DataFrame(rows, columns=columns[:-1])
-            table["delta"] = table["mean_score"] - table["mean_score"].iloc[0]
-        self.ablation_ = table
-        write_csv(self.out / ABLATION_FILE, table, index=False)
-        self.outputs["ablation"] = ABLATION_FILE
+        model = outcome.model
+        if len(views) < 2 or simplicity(outcome.chosen["strategy"]) < 2 or not hasattr(model, "named_steps"):
+            return pd.DataFrame(columns=columns)
+        final = model.named_steps["model"]
+        table = []
+        groups = self.group_values(rows)
+        for label, used in ablation_settings(list(views)):
+            kept = [c for v in used for c in views[v]]
+            pipe = Pipeline([("features", self.union(columns=kept)), ("model", clone(final))])
+            usable = ~np.logical_and.reduce([rows.missing[v] for v in used])
+            scores = cross_val_score(
+                pipe,
+                rows.data.loc[usable, kept],
+                rows.y[usable],
+                groups=None if groups is None else groups[usable],
+                cv=self.splitter(rows),
+                scoring=self.metric_name,
+                error_score=np.nan,
+            )
+            table.append(
+                {
+                    "setting": label,
+                    "views": tuple(used),
+                    "rows": int(usable.sum()),
+                    "mean_score": scores.mean(),
+                    "std_score": scores.std(),
+                }
+            )
+        table = pd.DataFrame(table)
+        table["delta"] = table["mean_score"] - table["mean_score"].iloc[0]
+        return table[columns]
 
-    def modality_weights(self):
+    def modality_weights(self, rows, outcome):
         """Mean attention/gate weight of each view (per class) when the chosen net has them."""
-        final = self.model_.named_steps["model"]
+        model = outcome.model
         path = self.out / WEIGHTS_FILE
+        final = model.named_steps.get("model") if hasattr(model, "named_steps") else None
         if getattr(final, "fusion", None) not in ("attention", "gated", "late", "hybrid"):
             path.unlink(missing_ok=True)
-            return
-        w = final.modality_weights(self.model_.named_steps["features"].transform(self.data))
+            return None
+        w = final.modality_weights(model.named_steps["features"].transform(rows.data))
         if self.task == "classification":
-            w = w.groupby(self.y.to_numpy()).mean()
+            w = w.groupby(rows.y.to_numpy()).mean()
         else:
             w = w.mean().to_frame("all").T
         write_csv(path, w, index_label="group")
         self.outputs["modality_weights"] = WEIGHTS_FILE
+        return w
 
-    def nested_estimate(self):
-        """The whole choice (search, then refit) scored on folds it never saw: nested cross-validation.
+    def nested_estimate(self, rows, outcome):
+        """The whole search repeated in outer folds (three beyond 1000 rows), scored on folds it never saw."""
+        from ..model_selection import nested_estimate
 
-        Outer folds: the run's own splitter on tables up to 1000 rows, three
-        folds beyond. The interval is the outer scores' mean plus or minus a
-        t quantile times their standard error.
-        """
-        from scipy import stats
-
-        if not self.nested:
-            self.nested_ = None
-            return
-        n_outer = self.cv if len(self.table) <= _NESTED_LARGE else min(self.cv, 3)
-        outer = splitter(self.task, n_outer, self.groups, self.random_state + 1)
-        inner_cv = splitter(self.task, max(2, min(self.cv, 3)), self.groups, self.random_state)
-        scorer = check_scoring(self.model_, scoring=self.metric_name)
-        scores, chosen = [], []
-        groups = self.group_values
-        for train, test in outer.split(self.data, self.y, groups):
-            grid = self._strategy_grid()  # fresh estimators for every outer fold
-            search = self._grid_search(grid, inner_cv)
-            search.fit(
-                self.data.iloc[train], self.y.iloc[train], groups=None if groups is None else groups[train]
-            )
-            chosen.append(candidate_strategies(grid, [search.cv_results_["params"][search.best_index_]])[0])
-            scores.append(float(scorer(search.best_estimator_, self.data.iloc[test], self.y.iloc[test])))
-        scores = np.asarray(scores)
-        k = len(scores)
-        sem = scores.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan")
-        half = stats.t.ppf(0.975, k - 1) * sem if k > 1 else float("nan")
-        self.nested_ = {
-            "metric": self.metric_name,
-            "outer_folds": k,
-            "scores": [round(float(s), 4) for s in scores],
-            "chosen": chosen,
-            "mean": float(scores.mean()),
-            "ci_low": float(scores.mean() - half),
-            "ci_high": float(scores.mean() + half),
-        }
-        self.say(
-            f"Nested estimate of the whole choice ({k} outer folds): {self.metric_name} "
-            f"{scores.mean():.4f}, 95% interval [{self.nested_['ci_low']:.4f}, {self.nested_['ci_high']:.4f}]"
+        s = self.settings
+        n_outer = s.cv if len(rows.y) <= 1000 else min(s.cv, 3)
+        strategies, _ = self.strategies(rows)
+        search = self.make_search(rows, strategies).set_params(
+            cv=splitter(self.task, max(2, min(s.cv, 3)), s.groups, s.random_state), progress=False
         )
-
-    def _chosen_strategy(self):
-        return self.leaderboard_.loc[self.leaderboard_["chosen"], "strategy"].iloc[0]
+        with _backend(s.dask):
+            result = nested_estimate(
+                search,
+                rows.data,
+                rows.y,
+                groups=self.group_values(rows),
+                cv=splitter(self.task, n_outer, s.groups, s.random_state + 1),
+            )
+        self.say(
+            f"Nested estimate of the whole choice ({n_outer} outer folds): {self.metric_name} "
+            f"{result['mean']:.4f}, 95% interval [{result['ci_low']:.4f}, {result['ci_high']:.4f}]"
+        )
+        return result
 
     # ------------------------------------------------------------------ summary
-    def _simpler_within_one_se(self):
-        """Simpler candidates whose mean score is within one standard error of the chosen one's."""
-        board = self.leaderboard_
-        chosen = board[board["chosen"]].iloc[0]
-        near = board[
-            (board["mean_score"] >= chosen["mean_score"] - chosen["sem_score"])
-            & (board["strategy"].map(simplicity) < simplicity(chosen["strategy"]))
-        ]
-        return near["strategy"].drop_duplicates().tolist()
-
-    def summary(self):
-        board = self.leaderboard_
-        chosen = board[board["chosen"]].iloc[0]
-        baseline = board[board["strategy"] == "baseline"]["mean_score"].max()
-        singles = board[board["strategy"].str.startswith("only ")]
+    def summary(self, rows, outcome, meta, results):
+        board = outcome.leaderboard
+        candidates = board[board["strategy"] != ENSEMBLE]
+        baseline = candidates.loc[candidates["strategy"] == BASELINE, "mean_score"].max()
+        singles = candidates[candidates["strategy"].str.startswith(SINGLE_PREFIX)].dropna(
+            subset=["mean_score"]
+        )
         best_single = singles.loc[singles["mean_score"].idxmax()] if len(singles) else None
+        chosen = outcome.chosen
+        estimate = results.get("nested_estimate") if self.settings.estimate == "nested" else outcome.estimate
         return {
-            **self.meta_,
+            **meta,
             "status": PARTIAL if self.failures else COMPLETE,
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint(rows),
             "done": self.done,
             "table": self.source,
-            "rows": int(len(self.table)),
+            "rows": int(len(rows.y)),
             "rows_without_target": self.dropped,
-            "rows_without_any_view": self.rows_without_any_view,
-            "groups": self.groups,
-            "cv": f"{type(self.splitter).__name__}(n_splits={self.cv})",
+            "rows_without_any_view": rows.without_any_view,
+            "groups": self.settings.groups,
+            "cv": f"{type(self.splitter(rows)).__name__}(n_splits={self.settings.cv})",
             "metric": self.metric_name,
-            "choose": self.choose,
-            "text_features": self.text_features if "text" in self.modalities.values() else None,
-            "encoders": dict(self.encoders or {}),
+            "choose": self.settings.choose,
+            "text_features": self.settings.text_features if "text" in self.modalities.values() else None,
+            "encoders": dict(self.settings.encoders),
             "detection": self.detection.to_dict(orient="records"),
-            "views": self._view_counts(),
-            "unreadable": self.unreadable.astype({"row": str}).to_dict(orient="records"),
-            "on_error": self.on_error,
-            "n_features": int(self.features_.shape[1]),
-            "best": {
-                "strategy": chosen["strategy"],
-                "params": chosen["params"],
-                "mean_score": float(chosen["mean_score"]),
-                "sem_score": float(chosen["sem_score"]),
-            },
+            "views": self._view_counts(rows),
+            "unreadable": rows.unreadable.astype({"row": str}).to_dict(orient="records"),
+            "on_error": self.settings.on_error,
+            "n_features": int(rows.features.shape[1]),
+            "best": {k: chosen[k] for k in ("strategy", "candidate", "params", "mean_score", "sem_score")},
+            "estimate": estimate,
+            "ensemble": outcome.ensemble,
             "baseline_score": float(baseline),
             "best_single": None
             if best_single is None
-            else {"strategy": best_single["strategy"], "mean_score": float(best_single["mean_score"])},
-            "simpler_within_one_se": self._simpler_within_one_se(),
-            "skipped": getattr(self, "skipped_", []),
-            "failed_strategies": getattr(self, "failed_strategies_", []),
-            "time_limit": self.time_limit,
-            "nested": getattr(self, "nested_", None),
+            else {
+                "strategy": best_single["strategy"],
+                "mean_score": float(best_single["mean_score"]),
+                "sem_score": float(best_single["sem_score"]),
+            },
+            "simpler_within_one_se": self._simpler_within_one_se(board, chosen),
+            "dropped": board.loc[board["status"] == "dropped", "strategy"].drop_duplicates().tolist(),
+            "skipped": outcome.skipped,
+            "left_out": outcome.left_out,
+            "failed_strategies": outcome.failed,
+            "time_limit": self.settings.time_limit,
             "failures": self.failures,
             "outputs": self.outputs,
             "seconds": {**self.seconds, "total": round(time.perf_counter() - self.started, 2)},
             "versions": _versions(),
         }
 
-    def _view_counts(self):
-        missing = self.missing_
-        rows = []
+    @staticmethod
+    def _simpler_within_one_se(board, chosen):
+        """Simpler candidates whose mean score is within one standard error of the chosen one's."""
+        if chosen["strategy"] == ENSEMBLE:
+            return []
+        near = board[
+            (board["strategy"] != ENSEMBLE)
+            & (board["mean_score"] >= chosen["mean_score"] - chosen["sem_score"])
+            & (board["strategy"].map(simplicity) < simplicity(chosen["strategy"]))
+        ]
+        return near["strategy"].drop_duplicates().tolist()
+
+    def _view_counts(self, rows):
+        out = []
         for view, columns in self.views.items():
             kind = self.modalities[columns[0]]
-            raw = self.data[columns].isna() if kind != "text" else self.data[columns].eq("")
-            rows.append(
+            raw = rows.data[columns].isna() if kind != "text" else rows.data[columns].eq("")
+            out.append(
                 {
                     "view": view,
                     "modality": kind,
-                    "columns": ", ".join(map(str, columns)),
+                    "columns": ", ".join(map(str, columns))
+                    if len(columns) <= 3
+                    else f"{len(columns)} columns",
                     "missing_values": int(raw.any(axis=1).sum()),
-                    "rows_without_view": int(missing[view].sum()),
+                    "rows_without_view": int(rows.missing[view].sum()),
                 }
             )
-        return rows
+        return out
 
-    def finish(self):
-        """Write summary.json and the report; a failing report is recorded like any explanation."""
+    def finish(self, rows, outcome, meta, results):
+        """Write summary.json and the report (a failing report is recorded like any explanation)."""
         from ..report import write_report
 
-        write_json(self.out / SUMMARY_FILE, self.summary())
+        write_json(self.out / SUMMARY_FILE, self.summary(rows, outcome, meta, results))
         self._explain("report", lambda: write_report(self.out))
-        summary = self.summary()
+        summary = self.summary(rows, outcome, meta, results)
         write_json(self.out / SUMMARY_FILE, summary)
-        best = summary["best"]
+        best, estimate = summary["best"], summary["estimate"]
+        told = (
+            f"; estimate of the whole choice {estimate['mean']:.4f} [{estimate['ci_low']:.4f}, "
+            f"{estimate['ci_high']:.4f}] ({estimate['method']})"
+            if estimate
+            else ""
+        )
         self.say(
-            f"Chosen: {best['strategy']} {best['params']} ({self.metric_name} {best['mean_score']:.4f}). "
-            f"Model: {self.out / MODEL_FILE}; report: {self.out / 'report.html'}"
+            f"Chosen: {best['strategy']} {best['params']} (cross-validated {self.metric_name} "
+            f"{best['mean_score']:.4f}{told}). Model: {self.out / MODEL_FILE}; "
+            f"report: {self.out / 'report.html'}"
             + (f". PARTIAL: {len(self.failures)} step(s) failed, see summary.json." if self.failures else "")
         )
-        self.summary_ = summary
-        return summary["status"]
+        return summary
+
+
+def _fold_scores(search, rows, ensemble):
+    """Each scorer's fold scores of the ensemble's averaged out-of-fold predictions."""
+    from ..model_selection import RowScores
+
+    average = np.tensordot(ensemble["weights"], search.oof_predictions_[ensemble["members"]], axes=1)
+    folds = search.oof_folds_
+    W = (folds[None, :] == np.arange(search.n_splits_)[:, None]).astype(float)
+    names = {"score": search._metric_name(), "roc_auc": "roc_auc"}
+    return {
+        key: RowScores(scorer, names.get(key), rows.y.to_numpy(), search.classes_).scores(average[None], W)[
+            :, 0
+        ]
+        for key, scorer in search.scorer_.items()
+    }
+
+
+def _grid_points(grid):
+    from sklearn.model_selection import ParameterGrid
+
+    return list(ParameterGrid(grid))
+
+
+def _jsonable(value, drop=()):
+    if value is None:
+        return None
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in value.items() if k not in drop}
+
+
+@contextmanager
+def _backend(address):
+    """joblib's Dask backend on the scheduler at ``address`` (or a scheduler ``.json`` file), or nothing."""
+    if address is None:
+        yield
+        return
+    import joblib
+    from distributed import Client
+
+    kwargs = {"scheduler_file": str(address)} if str(address).endswith(".json") else {"address": address}
+    with Client(**kwargs), joblib.parallel_backend("dask"):
+        yield
 
 
 def _versions():

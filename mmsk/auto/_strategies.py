@@ -14,6 +14,8 @@ REGRESSION_STRATEGIES = ("early", "gbm", "cca", "mkl", "deep")
 #: The comparison rows every search has, whatever the strategies asked for.
 BASELINE = "baseline"
 SINGLE_PREFIX = "only "
+#: The leaderboard row of the ensemble of the candidates (the most flexible of all).
+ENSEMBLE = "ensemble"
 #: Suffix of a text view's candidate on its words.
 WORDS = "(words)"
 
@@ -94,8 +96,9 @@ def strategy_grid(
     max_epochs : int, default=60
         Epochs of the deep fusion networks.
     early_stopping : bool, default=False
-        The deep networks stop when their held-out 10% of the training rows
-        stops improving.
+        The deep networks and gradient boosting stop when their held-out 10%
+        of the training rows stops improving (up to 300 boosting rounds;
+        without it, 100).
     random_state : int, default=0
 
     Returns
@@ -152,11 +155,11 @@ def strategy_grid(
         words = {"logisticregression__C": [1.0, 10.0]} if classify else {}
         grid.append((f"{SINGLE_PREFIX}{view} {WORDS}", _words(column, linear()), words, TABLE))
     gbm = (HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(
-        max_iter=300, early_stopping=True, random_state=random_state
+        max_iter=300 if early_stopping else 100, early_stopping=early_stopping, random_state=random_state
     )
     entries = {
         "early": (
-            EarlyFusionClassifier(linear()),
+            (EarlyFusionClassifier if classify else EarlyFusionRegressor)(linear()),
             {"scale": ["standard", "block"], "estimator__C": c_grid}
             if classify
             else {"scale": ["standard", "block"]},
@@ -193,4 +196,6 @@ def simplicity(strategy):
         return 0
     if strategy.startswith(SINGLE_PREFIX):
         return 1
+    if strategy == ENSEMBLE:
+        return 2 + len(CLASSIFICATION_STRATEGIES)
     return 2 + CLASSIFICATION_STRATEGIES.index(strategy)  # it lists every strategy in order

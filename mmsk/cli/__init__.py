@@ -3,8 +3,9 @@
 import argparse
 import os
 import sys
+from dataclasses import fields
 
-from ..auto import MODALITIES, UnreadableFilesError
+from ..auto import MODALITIES, FitSettings, UnreadableFilesError
 
 
 def main(argv=None):
@@ -21,7 +22,7 @@ def main(argv=None):
         "Columns named with --text/--image/--audio/--video/--numeric/--categorical take that "
         "modality; every other column is detected (by extension and dtype) unless --only-named.",
         epilog="Exit status: 0 when every step succeeded; 3 when the model was saved but an "
-        "explanation step (cross-validated predictions, ablation, weights, nested estimate, report) "
+        "explanation step (cross-validated predictions, importance, weights, nested estimate, report) "
         "failed, which summary.json and the report record ('partial'); 1 for bad input.",
     )
     fit.add_argument("table")
@@ -36,41 +37,6 @@ def main(argv=None):
         help="Group numeric columns into a named view by a glob or prefix (e.g. covarep=covarep_*); "
         "columns named <view>__<feature> form their view without it.",
     )
-    fit.add_argument("--only-named", action="store_true", help="Use only the named columns.")
-    fit.add_argument("--drop", nargs="+", default=[], metavar="COL", help="Columns to leave out.")
-    fit.add_argument(
-        "--id", default=None, metavar="COL", help="Row identifier, carried into the predictions."
-    )
-    fit.add_argument("--groups", default=None, metavar="COL", help="Folds keep each group whole.")
-    fit.add_argument(
-        "--strategies",
-        nargs="+",
-        default=None,
-        help="Among early, late, stacking, mkl, cca, deep (default: all that apply).",
-    )
-    fit.add_argument("--cv", type=int, default=5, help="Cross-validation folds (default 5).")
-    fit.add_argument(
-        "--metric",
-        default=None,
-        help="A scikit-learn scorer name (default: accuracy, or R^2 for regression).",
-    )
-    fit.add_argument(
-        "--choose",
-        choices=("best", "one-se"),
-        default="best",
-        help="one-se: the simplest candidate within one standard error of the best.",
-    )
-    fit.add_argument("--no-nested", action="store_true", help="Skip the nested cross-validated estimate.")
-    fit.add_argument(
-        "--time-limit",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="Past this many seconds of search no further fusion strategy starts (simplest first; "
-        "the baseline and each modality alone always run).",
-    )
-    fit.add_argument("--task", choices=("auto", "classification", "regression"), default="auto")
-    fit.add_argument("--text-features", choices=("auto", "tfidf", "sentence"), default="auto")
     for kind in ("image", "audio", "text"):
         fit.add_argument(
             f"--{kind}-encoder",
@@ -79,16 +45,13 @@ def main(argv=None):
             help=f"A pretrained Hugging Face model (local folder or hub name) for the {kind} columns, in "
             f"place of the classical features.",
         )
-    fit.add_argument(
-        "--on-error",
-        choices=("raise", "nan"),
-        default="raise",
-        help="Unreadable files: stop with their list (raise) or treat them as missing (nan).",
-    )
-    fit.add_argument("--epochs", type=int, default=60, help="Epochs of the deep fusion nets.")
-    fit.add_argument("--n-jobs", type=int, default=None, help="Parallel candidates in the search.")
-    fit.add_argument("--no-progress", action="store_true", help="No progress bars.")
-    fit.add_argument("--random-state", type=int, default=0)
+    for f in fields(FitSettings):  # every other setting, listed once in FitSettings
+        if "cli" in f.metadata:
+            flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
+            fit.add_argument(
+                flag, dest=f.name, default=f.default, help=f.metadata["help"], **f.metadata["cli"]
+            )
+    fit.add_argument("--no-nested", action="store_true", help="Kept for old scripts: no nested estimate.")
     fit.add_argument("--out", required=True, help="Output folder.")
     predict = sub.add_parser("predict", help="Predict the rows of a table with a model saved by mmsk fit.")
     predict.add_argument("model", help="The model file, or the output folder of mmsk fit.")
@@ -134,35 +97,21 @@ def _run(args):
         views = dict(v.split("=", 1) for v in args.view if "=" in v)
         if len(views) != len(args.view):
             raise ValueError(f"--view takes NAME=PATTERN; got {args.view}")
-        result = fit_table(
-            args.table,
-            args.target,
-            args.out,
+        given = {f.name: getattr(args, f.name) for f in fields(FitSettings) if "cli" in f.metadata}
+        if args.no_nested and given["estimate"] == "nested":
+            given["estimate"] = "bbc"
+        settings = FitSettings(
+            target=args.target,
             modalities=named,
             views=views,
-            only_named=args.only_named,
-            drop=args.drop,
-            id=args.id,
-            groups=args.groups,
-            metric=args.metric,
-            choose=args.choose,
-            nested=not args.no_nested,
-            time_limit=args.time_limit,
-            strategies=args.strategies,
-            cv=args.cv,
-            task=args.task,
-            text_features=args.text_features,
             encoders={
                 kind: ref
                 for kind in ("image", "audio", "text")
                 if (ref := getattr(args, f"{kind}_encoder")) is not None
             },
-            on_error=args.on_error,
-            max_epochs=args.epochs,
-            n_jobs=args.n_jobs,
-            progress=not args.no_progress,
-            random_state=args.random_state,
+            **given,
         )
+        result = fit_table(args.table, out=args.out, settings=settings)
         return 0 if result["status"] == "complete" else 3
     if args.command == "predict":
         from ..auto import predict_table

@@ -873,6 +873,8 @@ def nested_estimate(search, X, y=None, *, groups=None, cv=None):
 def _interval(values):
     values = values[np.isfinite(values)]
     return {
+        "method": "bbc",
+        "n_bootstrap": len(values),
         "mean": float(values.mean()),
         "ci_low": float(np.percentile(values, 2.5)),
         "ci_high": float(np.percentile(values, 97.5)),

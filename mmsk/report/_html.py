@@ -56,7 +56,7 @@ def _model_plots(model, plt):
     """Figures for what the chosen model learned: kernel weights, canonical correlations."""
     from ..plot import plot_canonical_correlations, plot_kernel_weights
 
-    final = model.steps[-1][1]
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
     parts = []
     if hasattr(final, "kernel_weights_"):
         fig, ax = plt.subplots(figsize=(6, 0.4 * len(final.kernel_weights_) + 1.5))
@@ -86,26 +86,52 @@ def _step_name(step):
 
 def _feature_stage(model):
     """What the saved feature stage runs per view, e.g. ``recording: AudioFeatures``."""
-    union = model.steps[0][1]
+    from ..auto import feature_stages
+
+    unions = feature_stages(model)
     parts = []
-    for name, transformer, _ in getattr(union, "transformers_", []):
+    for name, transformer, _ in getattr(unions[0], "transformers_", []) if unions else []:
         steps = getattr(transformer, "steps", [(None, transformer)])
         parts.append(f"{name}: " + " + ".join(_step_name(step) for _, step in steps))
     return "; ".join(parts)
 
 
 def _honesty(summary, metric, e):
-    """The nested estimate, and the simpler candidates within one standard error of the chosen one."""
+    """The estimate of the choice, the ensemble, and the simpler candidates within one SE of the chosen."""
     parts = []
-    nested = summary.get("nested")
-    if nested:
+    estimate = summary.get("estimate")
+    if estimate and estimate.get("method") == "nested":
         parts.append(
-            f"<p>Nested estimate of the whole choice, on {nested['outer_folds']} outer folds that "
-            f"never chose it: {metric} <b>{nested['mean']:.4f}</b>, 95% interval "
-            f"<b>[{nested['ci_low']:.4f}, {nested['ci_high']:.4f}]</b> (outer scores "
-            f"{', '.join(f'{v:.3f}' for v in nested['scores'])}; chosen inside them: "
-            f"{e(', '.join(nested['chosen']))}). The leaderboard's best score is optimistic: the same "
+            f"<p>Nested estimate of the whole choice, on {len(estimate['scores'])} outer folds that "
+            f"never chose it: {metric} <b>{estimate['mean']:.4f}</b>, 95% interval "
+            f"<b>[{estimate['ci_low']:.4f}, {estimate['ci_high']:.4f}]</b> (outer scores "
+            f"{', '.join(f'{v:.3f}' for v in estimate['scores'])}; chosen inside them: "
+            f"{e(', '.join(estimate['chosen']))}). The leaderboard's best score is optimistic: the same "
             f"folds chose it.</p>"
+        )
+    elif estimate:
+        parts.append(
+            f"<p>Estimate of the whole choice (BBC-CV, {estimate['n_bootstrap']} bootstrap resamples of "
+            f"the out-of-fold predictions: the choice made on the in-bag rows, scored on the others): "
+            f"{metric} <b>{estimate['mean']:.4f}</b>, 95% interval <b>[{estimate['ci_low']:.4f}, "
+            f"{estimate['ci_high']:.4f}]</b>. The leaderboard's best score is optimistic: the same folds "
+            f"chose it.</p>"
+        )
+    ensemble = summary.get("ensemble")
+    if ensemble:
+        members = ", ".join(f"#{m} ({w:.2f})" for m, w in zip(ensemble["members"], ensemble["weights"]))
+        est = ensemble.get("estimate")
+        verdict = "chosen" if summary["best"]["strategy"] == "ensemble" else "not chosen"
+        parts.append(
+            f"<p>Ensemble of the candidates (greedy selection with replacement over their out-of-fold "
+            f"probabilities): members and weights {e(members)}; {verdict}"
+            + (
+                f": its estimate {est['mean']:.4f} against the best candidate's "
+                f"{ensemble['candidate_estimate']['mean']:.4f} on the same resamples"
+                if est
+                else ""
+            )
+            + ". Its leaderboard score is optimistic by construction (the selection saw those rows).</p>"
         )
     parts.append(
         f"<p>Baseline {metric}: {summary['baseline_score']:.4f}"
@@ -124,9 +150,18 @@ def _honesty(summary, metric, e):
             f"{e(', '.join(skipped))}.</p>"
         )
     for failed in summary.get("failed_strategies") or []:
+        parts.append(f"<p class=bad>Every fit of the {e(failed)} strategy failed (no score).</p>")
+    dropped = summary.get("dropped") or []
+    if dropped:
         parts.append(
-            f"<p class=bad>Every fit of the {e(failed['strategy'])} strategy failed; it is not in the "
-            f"leaderboard.</p><pre>{e(failed['error'])}</pre>"
+            f"<p class=note>Dropped after their first folds, being worse than the best in 99% of bootstrap "
+            f"resamples: {e(', '.join(dropped))} (status 'dropped' in the leaderboard).</p>"
+        )
+    left_out = summary.get("left_out") or []
+    if left_out:
+        parts.append(
+            f"<p class=note>Left out by their cost on {summary['rows']} rows: {e(', '.join(left_out))} "
+            f"(name them with <code>--strategies</code> to search them).</p>"
         )
     simpler = summary.get("simpler_within_one_se") or []
     if simpler:
@@ -248,7 +283,12 @@ def write_report(run_dir, *, path=None):
         parts += ["<h2>What each modality contributes</h2>", _table(ablation)]
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(ablation) + 1.8))
         plot_modality_ablation(ablation, ax=ax)
-        parts.append(_figure(fig, "Modality ablation: the best strategy with each view alone and left out"))
+        caption = (
+            "Modality ablation: the chosen model's held-out score with each view made missing at predict time"
+            if all(str(v).startswith(("all views", "without ")) for v in ablation["setting"])
+            else "Modality ablation: the chosen model refit with each view alone and left out"
+        )
+        parts.append(_figure(fig, caption))
 
     parts.append("<h2>Errors (cross-validated predictions)</h2>")
     if preds is None:

@@ -12,6 +12,7 @@ __all__ = [
     "MODEL_FILE",
     "PREDICTIONS_FILE",
     "REPORT_FILE",
+    "SEARCH_FILE",
     "SUMMARY_FILE",
     "UNREADABLE_FILE",
     "WEIGHTS_FILE",
@@ -25,6 +26,8 @@ PREDICTIONS_FILE = "cv_predictions.csv"
 ABLATION_FILE = "ablation.csv"
 WEIGHTS_FILE = "modality_weights.csv"
 REPORT_FILE = "report.html"
+#: The search's stored arrays: out-of-fold predictions (also with each view masked), folds, split scores.
+SEARCH_FILE = "search.npz"
 UNREADABLE_FILE = "unreadable.csv"
 
 

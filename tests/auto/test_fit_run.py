@@ -72,16 +72,18 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
         cv=2,
         on_error="nan",
         max_epochs=3,
-        nested=False,
+        prune=False,
         **QUIET,
     )
     board = result["leaderboard"]
     assert set(board["strategy"]) == {
         "baseline", "only voice", "only photo", "only numeric",
-        "early", "late", "stacking", "cca", "mkl", "deep",
+        "early", "gbm", "late", "stacking", "cca", "mkl", "deep", "ensemble",
     }  # fmt: skip
-    # every candidate of every strategy scored every fold: rows without a view included
+    # every candidate of every strategy scored every fold (none dropped: pruning is off),
+    # rows without a view included
     assert board["mean_score"].notna().all(), board[board["mean_score"].isna()]
+    assert (board["status"] == "complete").all()
     assert result["status"] == "complete" and result["summary"]["failures"] == []
     for name in ("model.skops", "leaderboard.csv", "cv_predictions.csv", "ablation.csv", "report.html"):
         assert (tmp_path / name).is_file(), name
@@ -92,7 +94,7 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
     assert sorted(u["item"] for u in result["summary"]["unreadable"]) == broken
 
 
-@pytest.mark.parametrize("strategy", ["early", "late", "stacking", "cca", "mkl", "deep"])
+@pytest.mark.parametrize("strategy", ["early", "gbm", "late", "stacking", "cca", "mkl", "deep"])
 def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_path, strategy):
     """The strategy as ``mmsk fit`` builds it, on the table with its unreadable files."""
     root, table, _ = table_dir
@@ -100,7 +102,7 @@ def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_p
     data = prepare_table(table, modalities, base_dir=root)
     union = make_feature_union(modalities, on_error="nan", cache=str(tmp_path))
     grid = strategy_grid("classification", [strategy], views=["voice", "photo", "numeric"], max_epochs=3)
-    model = Pipeline([("features", union), ("model", grid[strategy]["model"][0])])
+    model = Pipeline([("features", union), ("model", grid[-1][1])])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtractionWarning)  # the unreadable files, expected
         model.fit(data, table["digit"])
@@ -113,22 +115,22 @@ def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_p
 def test_a_failing_explanation_keeps_the_model_and_ends_partial(table_dir, tmp_path, monkeypatch, capsys):
     root, _, _ = table_dir
 
-    def broken_ablation(self):
-        raise RuntimeError("the ablation broke")
+    def broken_importance(self, rows, outcome):
+        raise RuntimeError("the importance broke")
 
-    monkeypatch.setattr(FitRun, "ablation", broken_ablation)
+    monkeypatch.setattr(FitRun, "importance", broken_importance)
     args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "late", "--no-nested", "--no-progress",
+            "--on-error", "nan", "--strategies", "late", "--no-progress",
             "--text-features", "tfidf", "--out", str(tmp_path)]  # fmt: skip
     assert main(args) == 3  # partial
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "partial"
-    assert [f["step"] for f in summary["failures"]] == ["ablation"]
-    assert "the ablation broke" in summary["failures"][0]["error"]
+    assert [f["step"] for f in summary["failures"]] == ["importance"]
+    assert "the importance broke" in summary["failures"][0]["error"]
     for name in ("model.skops", "leaderboard.csv", "cv_predictions.csv", "report.html"):
         assert (tmp_path / name).is_file(), name
     page = (tmp_path / "report.html").read_text()
-    assert "Partial run: 1 step(s) failed" in page and "the ablation broke" in page
+    assert "Partial run: 1 step(s) failed" in page and "the importance broke" in page
     assert "PARTIAL" in capsys.readouterr().out
 
 
@@ -141,7 +143,7 @@ def test_naming_a_column_adds_to_detection_and_identifiers_are_left_out(table_di
     table.to_csv(tmp_path / "t.csv", index=False)
     shutil.copytree(root / "files", tmp_path / "files")
     args = ["fit", str(tmp_path / "t.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "early", "--no-nested", "--no-progress",
+            "--on-error", "nan", "--strategies", "early", "--no-progress",
             "--image", "photo", "--drop", "voice", "--out", str(tmp_path / "run")]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
@@ -171,7 +173,7 @@ def test_metric_one_se_choice_and_roc_auc_on_a_binary_target(table_dir, tmp_path
     shutil.copytree(root / "files", tmp_path / "files")
     result = fit_table(
         tmp_path / "b.csv", "odd", tmp_path / "run", groups="speaker", cv=2, on_error="nan",
-        strategies=["early", "late"], metric="balanced_accuracy", choose="one-se", nested=False, **QUIET,
+        strategies=["early", "late"], metric="balanced_accuracy", choose="one-se", **QUIET,
     )  # fmt: skip
     board = result["leaderboard"]
     assert result["summary"]["metric"] == "balanced_accuracy"
@@ -209,7 +211,7 @@ def test_rows_without_a_target_are_dropped_and_counted(table_dir, tmp_path, caps
     table.to_csv(tmp_path / "t.csv", index=False)
     shutil.copytree(root / "files", tmp_path / "files")
     args = ["fit", str(tmp_path / "t.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "early", "--no-nested", "--no-progress",
+            "--on-error", "nan", "--strategies", "early", "--no-progress",
             "--out", str(tmp_path / "run")]  # fmt: skip
     assert main(args) == 0
     assert "3 row(s) without a target value are left out" in capsys.readouterr().out
@@ -227,13 +229,13 @@ def test_an_output_folder_that_is_a_file_is_refused(table_dir, tmp_path, capsys)
 
 def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path, monkeypatch):
     root, _, _ = table_dir
-    settings = dict(groups="speaker", cv=2, on_error="nan", strategies=["late"], nested=False, **QUIET)
+    settings = dict(groups="speaker", cv=2, on_error="nan", strategies=["late"], **QUIET)
 
-    def broken_ablation(self):
-        raise RuntimeError("the ablation broke")
+    def broken_importance(self, rows, outcome):
+        raise RuntimeError("the importance broke")
 
     with monkeypatch.context() as patch:
-        patch.setattr(FitRun, "ablation", broken_ablation)
+        patch.setattr(FitRun, "importance", broken_importance)
         first = fit_table(root / "table.csv", "digit", tmp_path, **settings)
     assert first["status"] == "partial" and not (tmp_path / "ablation.csv").exists()
     model_time = (tmp_path / "model.skops").stat().st_mtime_ns
@@ -242,7 +244,7 @@ def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path,
     class Searched(Exception):
         pass
 
-    def search(self):
+    def search(self, rows):
         raise Searched
 
     monkeypatch.setattr(FitRun, "search", search)
@@ -261,12 +263,12 @@ def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path,
 def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(table_dir, tmp_path, capsys):
     root, _, _ = table_dir
     args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "early", "late", "--no-nested", "--no-progress",
+            "--on-error", "nan", "--strategies", "early", "late", "--no-progress",
             "--time-limit", "0", "--out", str(tmp_path)]  # fmt: skip
     assert main(args) == 0
     assert "not searched ['early', 'late']" in capsys.readouterr().out
     board = pd.read_csv(tmp_path / "leaderboard.csv")
-    assert set(board["strategy"]) == {"baseline", "only voice", "only photo", "only numeric"}
+    assert set(board["strategy"]) - {"ensemble"} == {"baseline", "only voice", "only photo", "only numeric"}
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["skipped"] == ["early", "late"]
     assert "not searched early, late" in (tmp_path / "report.html").read_text()
@@ -276,14 +278,14 @@ def test_progress_is_one_search_bar_and_extractors_only_once(table_dir, tmp_path
     root, _, _ = table_dir
     fit_table(
         root / "table.csv", "digit", tmp_path, groups="speaker", cv=2, on_error="nan",
-        strategies=["early", "late"], nested=False, progress=True, print_fn=None, text_features="tfidf",
+        strategies=["early", "late"], progress=True, print_fn=None, text_features="tfidf",
     )  # fmt: skip
     err = capsys.readouterr().err
-    # extractor bars: the file scan and the first extraction, never once per fold and candidate
+    # one extractor bar: the extraction lists the unreadable files too, and folds read the cache
     audio_bars = len(re.findall(r"\rAudioFeatures:\s+0%", err)) + len(
         re.findall(r"^AudioFeatures:\s+0%", err, re.M)
     )
-    assert 1 <= audio_bars <= 2, audio_bars
+    assert audio_bars == 1, audio_bars
     # one bar over every fit: (baseline 1 + 3 modalities x 2 + early 4 + late 2) x 2 folds, timed
     assert len(re.findall(r"search: 100%", err)) >= 1
     assert re.search(r"search: 100%\|[^\n\r]*\| 26/26 \[", err)
@@ -324,7 +326,7 @@ def test_pretrained_encoders_replace_the_classical_features_and_the_report_names
     out = tmp_path / "run"
     code = main(
         ["fit", str(tmp_path / "small.csv"), "--target", "digit", "--groups", "speaker", "--id", "key",
-         "--on-error", "nan", "--cv", "2", "--strategies", "early", "--no-nested", "--no-progress",
+         "--on-error", "nan", "--cv", "2", "--strategies", "early", "--no-progress",
          "--image-encoder", vit, "--audio-encoder", wav2vec2, "--out", str(out)]
     )  # fmt: skip
     assert code == 0
