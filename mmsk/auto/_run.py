@@ -385,6 +385,8 @@ class FitRun:
             views=list(self.views),
             text_columns=text,
             n_rows=len(rows.y),
+            n_features=rows.features.shape[1],
+            n_classes=n_classes if self.task == "classification" else None,
             max_epochs=s.max_epochs,
             # a validation split of 10% with a few rows of every class
             early_stopping=0.1 * n_train >= max(10, 2 * n_classes),

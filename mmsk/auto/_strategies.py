@@ -60,6 +60,10 @@ def _words(column, model):
 FEATURES, TABLE = "features", "table"
 #: Rows above which the exact-kernel MKL is left out of the default search (its kernels grow as n²).
 MKL_MAX_ROWS = 6000
+#: Features times trees per boosting round (one, or one per class) above which gradient boosting is
+#: left out of the default search: on 2 cores, 2000 such feature-trees cost about 1 s per round of
+#: 2000 rows, and a thousand-column image or audio view over ten classes costs a minute per fold.
+GBM_MAX_COST = 2000
 
 
 def strategy_grid(
@@ -69,6 +73,8 @@ def strategy_grid(
     views=("a", "b"),
     text_columns=None,
     n_rows=None,
+    n_features=None,
+    n_classes=None,
     max_epochs=60,
     early_stopping=False,
     random_state=0,
@@ -79,11 +85,11 @@ def strategy_grid(
     ----------
     task : {"classification", "regression"}
     strategies : sequence of str, default=None
-        Fusion strategies among ``"early"``, ``"gbm"``, ``"late"``,
-        ``"stacking"``, ``"cca"``, ``"mkl"``, ``"deep"`` (late and
-        stacking: classification only); None: all that apply (MKL only up
-        to :data:`MKL_MAX_ROWS` rows, see ``n_rows``). ``"cca"`` needs two
-        views or more.
+        Fusion strategies among ``"early"``, ``"gbm"`` (gradient boosting
+        on every view), ``"late"``, ``"stacking"``, ``"cca"``, ``"mkl"``,
+        ``"deep"`` (late and stacking: classification only); None: all that
+        apply and whose predicted cost is reasonable (see ``n_rows`` and
+        ``n_features``). ``"cca"`` needs two views or more.
     views : sequence of str, default=("a", "b")
         The views of the feature stage (``<view>__<feature>`` columns).
     text_columns : mapping of str to str, default=None
@@ -93,6 +99,11 @@ def strategy_grid(
     n_rows : int, default=None
         Rows of the table; with ``strategies=None``, MKL is left out above
         :data:`MKL_MAX_ROWS`.
+    n_features, n_classes : int, default=None
+        Columns of the feature stage and classes of the target; with
+        ``strategies=None``, gradient boosting is left out when features
+        times trees per round (one per class beyond two) exceed
+        :data:`GBM_MAX_COST`.
     max_epochs : int, default=60
         Epochs of the deep fusion networks.
     early_stopping : bool, default=False
@@ -141,6 +152,9 @@ def strategy_grid(
     fusion = resolve_strategies(task, strategies, len(views))
     if strategies is None and n_rows is not None and n_rows > MKL_MAX_ROWS:
         fusion = [s for s in fusion if s != "mkl"]
+    trees = 1 if n_classes is None or n_classes <= 2 else n_classes
+    if strategies is None and n_features is not None and n_features * trees > GBM_MAX_COST:
+        fusion = [s for s in fusion if s != "gbm"]
     classify = task == "classification"
 
     def linear():

@@ -76,9 +76,11 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
         **QUIET,
     )
     board = result["leaderboard"]
+    # gradient boosting on a thousand audio and image features over ten classes: left out by its cost
+    assert result["summary"]["left_out"] == ["gbm"]
     assert set(board["strategy"]) == {
         "baseline", "only voice", "only photo", "only numeric",
-        "early", "gbm", "late", "stacking", "cca", "mkl", "deep", "ensemble",
+        "early", "late", "stacking", "cca", "mkl", "deep", "ensemble",
     }  # fmt: skip
     # every candidate of every strategy scored every fold (none dropped: pruning is off),
     # rows without a view included
@@ -103,6 +105,8 @@ def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_p
     union = make_feature_union(modalities, on_error="nan", cache=str(tmp_path))
     grid = strategy_grid("classification", [strategy], views=["voice", "photo", "numeric"], max_epochs=3)
     model = Pipeline([("features", union), ("model", grid[-1][1])])
+    if strategy == "gbm":  # a thousand features over ten classes: fewer rounds keep the test short
+        model.set_params(model__max_iter=20)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtractionWarning)  # the unreadable files, expected
         model.fit(data, table["digit"])

@@ -1,0 +1,180 @@
+"""Is the estimate right? BBC-CV against nested cross-validation and the plain best score, real and permuted labels.
+
+For each table (features extracted once by ``mmsk fit``'s feature stage; the
+candidates are ``mmsk fit``'s default strategies, dropping on), a
+StrategySearchCV is run
+
+- on the real labels, with several CV seeds: its BBC estimate (1000 resamples),
+  its best cross-validated score, and the nested estimate (the whole search
+  repeated in 3 outer folds);
+- on permuted labels (10 permutations): the true score of any choice is then
+  the baseline's, so the BBC estimate's mean should be within 0.03 of the
+  baseline candidate's score under the same estimate (its mean out-of-bag
+  score), while the plain best score shows its optimism.
+
+Also: the ensemble (its BBC estimate against the best candidate's on the same
+resamples), and dropping on against off (seconds, choice, estimate).
+
+Run: ``python benchmarks/estimate.py [--tables av coco mfeat pom] [--permutations 10] [--seeds 0 1 2]``;
+writes the ``estimate`` section of RESULTS.md.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import machine, table, write_section  # noqa: E402
+from auto import NAMES, TABLES  # noqa: E402
+
+from mmsk.auto import FitSettings, detect_modalities, prepare_table, view_names  # noqa: E402
+from mmsk.auto._fit import _task_of  # noqa: E402
+from mmsk.auto._presets import make_feature_union  # noqa: E402
+from mmsk.auto._run import splitter  # noqa: E402
+from mmsk.auto._strategies import strategy_grid  # noqa: E402
+from mmsk.model_selection import StrategySearchCV  # noqa: E402
+
+
+def features_of(name, work):
+    """The table's extracted features (every view), target, groups and task."""
+    root = work / name
+    root.mkdir()
+    frame, args = TABLES[name](root)
+    target, groups = args["target"], args.get("groups")
+    y = frame[target]
+    task = _task_of(y, "auto")
+    detected = detect_modalities(frame, exclude=[target, groups])
+    modalities = {r.column: r.modality for r in detected.itertuples() if isinstance(r.modality, str)}
+    data = prepare_table(frame, modalities, base_dir=root)
+    union = make_feature_union(modalities, on_error="nan", cache=str(root / "cache"))
+    X = union.fit_transform(data)
+    return (
+        X,
+        y.to_numpy(),
+        None if groups is None else frame[groups].to_numpy(),
+        task,
+        list(view_names(modalities)),
+    )
+
+
+def search(X, y, groups, task, views, seed, **params):
+    settings = FitSettings(target="y")
+    n_train = len(y) * (settings.cv - 1) / settings.cv
+    grid = strategy_grid(
+        task, views=views, n_rows=len(y), max_epochs=settings.max_epochs,
+        early_stopping=0.1 * n_train >= 20, random_state=seed,
+    )  # fmt: skip
+    grid = [(n, e, g) for n, e, g, stage in grid if stage == "features"]  # the table-reading ones need text
+    metric = "accuracy" if task == "classification" else "r2"
+    always = [n for n, *_ in grid if n == "baseline" or n.startswith("only ")]
+    return StrategySearchCV(
+        grid,
+        scoring=metric,
+        cv=splitter(task, 5, groups, seed),
+        always_run=always,
+        random_state=seed,
+        **params,
+    )
+
+
+def run(name, work, seeds, permutations):
+    X, y, groups, task, views = features_of(name, work)
+    real, perm, drop = [], [], []
+    for seed in seeds:
+        start = time.perf_counter()
+        fitted = search(X, y, groups, task, views, seed).fit(X, y, groups=groups)
+        seconds = time.perf_counter() - start
+        nested = search(X, y, groups, task, views, seed, estimate="nested", refit="best")
+        from mmsk.model_selection import nested_estimate
+
+        outer = nested_estimate(nested, X, y, groups=groups, cv=splitter(task, 3, groups, seed + 1))
+        bbc = fitted.estimate_
+        ens = fitted.ensemble_ or {}
+        real.append({
+            "table": NAMES[name], "seed": seed, "best CV score": round(fitted.best_score_, 4),
+            "BBC [95%]": f"{bbc['mean']:.4f} [{bbc['ci_low']:.4f}, {bbc['ci_high']:.4f}]",
+            "nested [95%]": f"{outer['mean']:.4f} [{outer['ci_low']:.4f}, {outer['ci_high']:.4f}]",
+            "BBC in nested CI": "yes" if outer["ci_low"] <= bbc["mean"] <= outer["ci_high"] else "NO",
+            "nested in BBC CI": "yes" if bbc["ci_low"] <= outer["mean"] <= bbc["ci_high"] else "NO",
+            "ensemble BBC": round(ens["estimate"]["mean"], 4) if ens.get("estimate") else "",
+            "best candidate BBC (same resamples)": round(ens["candidate_estimate"]["mean"], 4)
+            if ens.get("estimate") else "",
+            "chosen": fitted.choice_ if fitted.choice_ == "ensemble"
+            else str(fitted.cv_results_["strategy"][fitted.best_index_]),
+        })  # fmt: skip
+        start = time.perf_counter()
+        full = search(X, y, groups, task, views, seed, drop=False).fit(X, y, groups=groups)
+        off = time.perf_counter() - start
+        dropped = sorted(set(fitted.cv_results_["strategy"][fitted.cv_results_["status"] == "dropped"]))
+        drop.append({
+            "table": NAMES[name], "seed": seed, "seconds, dropping on": round(seconds, 1),
+            "seconds, off": round(off, 1), "saved": f"{1 - seconds / off:.0%}",
+            "chosen, on": real[-1]["chosen"],
+            "chosen, off": full.choice_ if full.choice_ == "ensemble"
+            else str(full.cv_results_["strategy"][full.best_index_]),
+            "BBC, on": round(bbc["mean"], 4), "BBC, off": round(full.estimate_["mean"], 4),
+            "dropped": ", ".join(dropped) or "-",
+        })  # fmt: skip
+        print(real[-1], drop[-1], flush=True)
+    rng = np.random.default_rng(0)
+    gaps, optimism = [], []
+    for p in range(permutations):
+        order = rng.permutation(len(y))
+        fitted = search(X, y[order], groups, task, views, p, ensemble=False).fit(X, y[order], groups=groups)
+        baseline = int(np.flatnonzero(fitted.cv_results_["strategy"] == "baseline")[0])
+        base = fitted.estimate_["candidate_oob"][baseline]
+        gaps.append(fitted.estimate_["mean"] - base)
+        optimism.append(fitted.best_score_ - fitted.cv_results_["mean_test_score"][baseline])
+    if permutations:
+        perm.append({
+            "table": NAMES[name], "permutations": permutations,
+            "BBC - baseline (mean)": round(float(np.mean(gaps)), 4),
+            "within 0.03": "yes" if abs(np.mean(gaps)) <= 0.03 else "NO",
+            "best CV - baseline CV (mean)": round(float(np.mean(optimism)), 4),
+        })  # fmt: skip
+        print(perm[-1], flush=True)
+    return real, perm, drop
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tables", nargs="+", choices=["av", "coco", "mfeat", "pom"],
+                        default=["av", "coco", "mfeat", "pom"])  # fmt: skip
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--permutations", type=int, default=10)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mmsk_estimate_bench_"))
+    real, perm, drop = [], [], []
+    for name in args.tables:
+        r, p, d = run(name, work, args.seeds, args.permutations)
+        real += r
+        perm += p
+        drop += d
+    body = [
+        "## Is the estimate right? (`benchmarks/estimate.py`)",
+        "",
+        f"Machine: {machine()}. Features extracted once per table; `mmsk fit`'s default candidates (the "
+        "words-of-a-text candidate aside); 5-fold CV (by speaker for AV-digits). Nested: the whole search "
+        "in 3 outer folds.",
+        "",
+        "Real labels:",
+        "",
+        table(real, list(real[0])),
+        "",
+        "Permuted labels (the true score of any choice is the baseline's):",
+        "",
+        table(perm, list(perm[0])) if perm else "(not run)",
+        "",
+        "Dropping hopeless candidates, on and off:",
+        "",
+        table(drop, list(drop[0])),
+    ]
+    write_section("estimate", "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
