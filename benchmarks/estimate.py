@@ -1,4 +1,4 @@
-"""Is the estimate right? BBC-CV against nested cross-validation and the plain best score, real and permuted labels.
+"""Is the estimate right? BBC-CV beside nested CV and the plain best score, on real and permuted labels.
 
 For each table (features extracted once by ``mmsk fit``'s feature stage; the
 candidates are ``mmsk fit``'s default strategies, dropping on), a
