@@ -158,7 +158,12 @@ def search(workers, n_rows):
     pipe = Pipeline(
         [("scale", StandardScaler().set_output(transform="pandas")), ("model", EarlyFusionClassifier())]
     )
-    grid = list(strategy_grid("classification", views=["fou", "kar", "zer", "mor"], max_epochs=30).values())
+    grid = [
+        {"model": [est], **{f"model__{k}": v for k, v in params.items()}}
+        for _, est, params, _ in strategy_grid(
+            "classification", views=["fou", "kar", "zer", "mor"], max_epochs=30
+        )
+    ]
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     n_candidates = sum(int(np.prod([len(v) for v in g.values()])) for g in grid)
     rows = []

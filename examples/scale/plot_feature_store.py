@@ -5,7 +5,7 @@ A resumable feature store, then a strategy search on a dask cluster
 The AV-digits table (audio recordings and digit images) is turned into
 features chunk by chunk in an on-disk :class:`~mmsk.scale.FeatureStore`. Two
 chunks are then deleted, as if the run had been killed there: the rerun
-computes only those two. The stored features then feed one GridSearchCV over
+computes only those two. The stored features then feed one StrategySearchCV over
 fusion strategies whose fits run on a dask.distributed ``LocalCluster`` of
 two workers, through joblib's dask backend.
 
@@ -23,16 +23,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from distributed import Client, LocalCluster
-from sklearn.model_selection import GridSearchCV, GroupKFold
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
 from mmsk import make_modality_union
 from mmsk.auto import strategy_grid
 from mmsk.datasets import load_av_digits
 from mmsk.extract import AudioFeatures, ImageFeatures
-from mmsk.fusion import EarlyFusionClassifier
-from mmsk.model_selection import fusion_leaderboard
+from mmsk.model_selection import StrategySearchCV, fusion_leaderboard
 from mmsk.plot import plot_leaderboard
 from mmsk.scale import FeatureStore, extract_to_store
 
@@ -73,20 +71,24 @@ features = store.read()
 # when they start, so scripts that want them put their work under
 # ``if __name__ == "__main__":``). Give ``Client`` a scheduler's address to use
 # a real cluster; nothing else changes.
-pipe = Pipeline(
-    [("scale", StandardScaler().set_output(transform="pandas")), ("model", EarlyFusionClassifier())]
-)
-grid = list(
-    strategy_grid(
+strategies = [
+    (name, estimator, params)
+    for name, estimator, params, _ in strategy_grid(
         "classification",
         ["early", "late", "stacking", "cca", "deep"],
         views=["audio", "image"],
         max_epochs=30,
-    ).values()
+    )
+]
+search = StrategySearchCV(
+    strategies,
+    features=StandardScaler().set_output(transform="pandas"),
+    cv=GroupKFold(3),
+    n_jobs=-1,
+    random_state=0,
 )
 cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
 with cluster, Client(cluster):
-    search = GridSearchCV(pipe, grid, cv=GroupKFold(3), n_jobs=-1)
     with joblib.parallel_backend("dask"):
         search.fit(features, y, groups=speakers)
 board = fusion_leaderboard(search)
