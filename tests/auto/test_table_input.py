@@ -1,0 +1,82 @@
+"""Tables as analysts have them: semicolon CSV files, precomputed feature views, dates (text and Parquet)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmsk.auto import fit_table, predict_table, read_table
+from mmsk.datasets import load_mfeat
+
+QUIET = dict(progress=False, cv=3, strategies=["early"])
+
+
+def dated(n=240, seed=0):
+    """A label that is the season of a date (given as ISO text), a number beside it that carries nothing."""
+    rng = np.random.default_rng(seed)
+    when = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365, n), unit="D")
+    summer = when.month.isin([6, 7, 8])
+    return pd.DataFrame(
+        {
+            "visited": when.strftime("%Y-%m-%d"),  # every value distinct or nearly: once read as an identifier
+            "noise": rng.normal(size=n),
+            "busy": np.where(summer, "yes", "no"),
+        }
+    )
+
+
+def test_a_semicolon_csv_is_read_and_fitted(tmp_path, capsys):
+    table = dated()
+    table.to_csv(tmp_path / "t.csv", sep=";", index=False)
+    read = read_table(tmp_path / "t.csv")
+    assert list(read.columns) == ["visited", "noise", "busy"] and len(read) == len(table)
+    result = fit_table(tmp_path / "t.csv", "busy", tmp_path / "run", print_fn=None, **QUIET)
+    assert result["status"] == "complete"
+
+
+def test_a_table_that_cannot_be_parsed_says_what_to_pass(tmp_path):
+    (tmp_path / "bad.csv").write_text('a,b\n1,2\n3,"4,5,6\n7,8,9,10\n')
+    with pytest.raises(ValueError, match="one separator"):
+        read_table(tmp_path / "bad.csv")
+
+
+def test_dates_become_date_parts_at_fit_and_at_predict(tmp_path):
+    table = dated()
+    table.iloc[:180].to_csv(tmp_path / "t.csv", index=False)
+    result = fit_table(tmp_path / "t.csv", "busy", tmp_path / "run", print_fn=None, **QUIET)
+    roles = {d["column"]: (d["role"], d["modality"], d["why"]) for d in result["summary"]["detection"]}
+    for part in ("year", "month", "dayofweek", "ordinal"):
+        role, modality, why = roles[f"visited_{part}"]
+        assert (role, modality) == ("feature", "numeric") and "date column visited" in why
+    # the season is a function of the month: the dated model beats the baseline by far
+    assert result["summary"]["best"]["mean_score"] > result["summary"]["baseline_score"] + 0.1
+    table.iloc[180:].drop(columns="busy").to_csv(tmp_path / "new.csv", index=False)
+    predicted = predict_table(tmp_path / "run", tmp_path / "new.csv", print_fn=None)
+    accuracy = (predicted["prediction"].to_numpy() == table["busy"].iloc[180:].to_numpy()).mean()
+    assert accuracy > (table["busy"] == "no").mean()
+
+
+def test_parquet_datetimes_become_date_parts(tmp_path):
+    table = dated()
+    table["visited"] = pd.to_datetime(table["visited"])
+    assert pd.api.types.is_datetime64_any_dtype(table["visited"])
+    table.to_parquet(tmp_path / "t.parquet")
+    result = fit_table(tmp_path / "t.parquet", "busy", tmp_path / "run", print_fn=None, **QUIET)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    features = [d["column"] for d in summary["detection"] if d["role"] == "feature"]
+    assert "visited_month" in features and "visited" not in features
+    assert summary["dates"] == ["visited"]
+    assert result["summary"]["best"]["mean_score"] > result["summary"]["baseline_score"] + 0.1
+
+
+def test_precomputed_views_print_one_line_per_view(shared_data, tmp_path, capsys):
+    mfeat = load_mfeat(shared_data, views=["fou", "kar"])
+    table = mfeat.data.assign(digit=mfeat.target).groupby("digit").head(15)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    fit_table(tmp_path / "t.csv", "digit", tmp_path / "run", **QUIET)
+    out = capsys.readouterr().out
+    columns = out.split("Columns:")[1].split("Searching")[0].strip().splitlines()
+    assert len(columns) == 3, columns  # fou, kar and the target
+    fou = next(line for line in columns if "fou__" in line)
+    assert "view fou: 76 columns" in fou and "numeric" in fou
