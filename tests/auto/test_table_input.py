@@ -13,7 +13,7 @@ QUIET = dict(progress=False, cv=3, strategies=["early"])
 
 
 def dated(n=240, seed=0):
-    """A label that is the half of the year of a date (given as ISO text), a number beside it that carries nothing."""
+    """A label set by the month of a date (ISO text), and a number beside it that carries nothing."""
     rng = np.random.default_rng(seed)
     when = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 4 * 365, n), unit="D")
     late = when.month >= 7
