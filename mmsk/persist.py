@@ -92,6 +92,8 @@ SKLEARN_DATA_TYPES = (
     "sklearn.calibration._SigmoidCalibration",
     # the ensemble mmsk fit saves is a VotingClassifier/VotingRegressor, whose fitted members sit in a Bunch
     "sklearn.utils._bunch.Bunch",
+    # the fitted trees of HistGradientBoosting (arrays of nodes and the bin thresholds)
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
 
 

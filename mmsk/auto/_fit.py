@@ -11,7 +11,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..extract import ExtractionWarning
-from ..report.layout import ABLATION_FILE, LEADERBOARD_FILE, MODEL_FILE, load_model
+from ..report.layout import ABLATION_FILE, load_model
 from ._dates import DATE_PARTS, expand_dates
 from ._detect import MODALITIES, detect_modalities, prepare_table, view_names
 from ._presets import resolve_text_features
@@ -246,17 +246,15 @@ def fit_table(table, target=None, out=None, *, settings=None, nested=None, print
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         # the extraction step lists every unreadable file once; each fold would repeat them
         warnings.simplefilter("ignore", ExtractionWarning)
-        summary = run.run()
-    from .. import persist
-
-    model = persist.load(out / MODEL_FILE)["model"]
-    importance = out / ABLATION_FILE
+        result = run.run()
+    summary = result["summary"]
+    importance = result["importance"]
+    if importance is None and "importance" in summary["done"]:  # reused from the previous run
+        importance = pd.read_csv(out / ABLATION_FILE)
     return {
-        "model": model,
-        "leaderboard": pd.read_csv(out / LEADERBOARD_FILE).fillna({"params": ""}),
-        "importance": pd.read_csv(importance)
-        if "importance" in summary["done"] and importance.is_file()
-        else None,
+        "model": result["model"],
+        "leaderboard": result["leaderboard"].drop(columns="candidate"),
+        "importance": importance,
         "summary": summary,
         "status": summary["status"],
         "out": out,

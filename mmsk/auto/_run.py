@@ -274,7 +274,14 @@ class FitRun:
 
     # ------------------------------------------------------------------ steps
     def run(self):
-        """Extract, search, save the model, explain it, summarise; returns the status.
+        """Extract, search, save the model, explain it, summarise.
+
+        Returns
+        -------
+        result : dict
+            ``summary`` (as written to ``summary.json``), ``model``,
+            ``leaderboard`` and ``importance`` (None when that step failed or
+            was reused).
 
         A rerun into the same folder with the same table (values and files) and
         settings reuses the search and the model, and each explanation step
@@ -303,7 +310,9 @@ class FitRun:
                 results[name] = previous.get("nested") if name == "nested_estimate" else None
                 continue
             results[name] = self._explain(name, lambda step=step: step(rows, outcome))
-        return self.finish(rows, outcome, meta, results)
+        summary = self.finish(rows, outcome, meta, results)
+        return {"summary": summary, "model": outcome.model, "leaderboard": outcome.leaderboard,
+                "importance": results.get("importance")}  # fmt: skip
 
     def _timed(self, name, fn):
         t0 = time.perf_counter()

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
+from mmsk import persist
 from mmsk.auto import FitRun, fit_table, make_feature_union, prepare_table, strategy_grid
 from mmsk.cli import main
 from mmsk.datasets import bundled_data_home, load_av_digits
@@ -114,6 +115,11 @@ def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_p
     assert len(pred) == len(table) and pd.notna(pred).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert (pred == table["digit"]).mean() > 0.5  # and they mean something (chance is 0.1)
+    persist.save(model, tmp_path / "model.skops")  # and the fitted model loads as a trusted skops file
+    loaded = persist.load(tmp_path / "model.skops")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtractionWarning)
+        np.testing.assert_allclose(loaded.predict_proba(data), proba)
 
 
 def test_a_failing_explanation_keeps_the_model_and_ends_partial(table_dir, tmp_path, monkeypatch, capsys):
