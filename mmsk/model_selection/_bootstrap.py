@@ -66,9 +66,10 @@ def bootstrap_weights(n_samples, n_bootstrap, *, groups=None, random_state=None)
         _, codes = np.unique(np.asarray(groups), return_inverse=True)
         n_units = int(codes.max()) + 1
     draws = rng.randint(0, n_units, size=(n_bootstrap, n_units))
-    counts = np.zeros((n_bootstrap, n_units))
-    np.add.at(counts, (np.arange(n_bootstrap)[:, None], draws), 1.0)
-    in_bag = counts[:, codes]
+    # one bincount over every resample at once (each resample's draws offset into its own row)
+    offsets = (np.arange(n_bootstrap) * n_units)[:, None]
+    counts = np.bincount((draws + offsets).ravel(), minlength=n_bootstrap * n_units)
+    in_bag = counts.reshape(n_bootstrap, n_units).astype(float)[:, codes]
     return in_bag, (in_bag == 0).astype(float)
 
 

@@ -549,10 +549,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.best_score_ = float(scores[self.best_index_])
         self.estimate_, self.ensemble_ = None, None
-        if self.estimate == "bbc":
-            self.estimate_ = self._bbc(oof)
+        # one set of resamples: the ensemble's estimate is paired with the candidates'
+        resamples = self._weights(self.n_bootstrap) if self.estimate == "bbc" else None
+        if resamples is not None:
+            self.estimate_ = self._bbc(oof, resamples)
         if self.ensemble:
-            self.ensemble_ = self._ensemble(oof, status)
+            self.ensemble_ = self._ensemble(oof, status, resamples)
         self.choice_ = "candidate"
         if (
             self.ensemble_ is not None
@@ -690,11 +692,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         n = len(self._y_scores.y)
         return bootstrap_weights(n, n_bootstrap, groups=self._groups, random_state=self._seed)
 
-    def _bbc(self, oof):
+    def _bbc(self, oof, resamples):
         """BBC-CV: the in-bag choice scored out of bag, over ``n_bootstrap`` resamples."""
         usable = np.isfinite(oof).all(axis=(1, 2))
         P = np.where(usable[:, None, None], oof, np.nan)
-        w_in, w_out = self._weights(self.n_bootstrap)
+        w_in, w_out = resamples
         S_in = self._y_scores.scores(P, w_in)
         S_out = self._y_scores.scores(np.nan_to_num(P), w_out)
         S_out[:, ~usable] = np.nan
@@ -711,7 +713,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             "chosen_share": np.bincount(pick, minlength=oof.shape[0]) / len(pick),
         }
 
-    def _ensemble(self, oof, status):
+    def _ensemble(self, oof, status, resamples):
         """Greedy selection on every row; its estimate with the selection redone in-bag."""
         usable = np.array([st == COMPLETE for st in status]) & np.isfinite(oof).all(axis=(1, 2))
         if self.classes_ is not None:  # soft voting needs probabilities: one-hot labels are left out
@@ -734,9 +736,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             "estimate": None,
             "candidate_estimate": None,
         }
-        if self.estimate != "bbc":
+        if resamples is None:
             return result
-        w_in, w_out = self._weights(self.n_bootstrap)
+        w_in, w_out = resamples
         w_in, w_out = w_in[:_ENSEMBLE_BOOTSTRAP], w_out[:_ENSEMBLE_BOOTSTRAP]
         P_all = np.where(usable[:, None, None], oof, np.nan)
         S_in = self._y_scores.scores(P_all, w_in)
