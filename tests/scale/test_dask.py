@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from mmsk.auto import strategy_grid
+from mmsk.auto import fit_table, strategy_grid
 from mmsk.datasets import load_av_digits, load_mfeat
 from mmsk.extract import AudioFeatures
 from mmsk.model_selection import StrategySearchCV, fusion_leaderboard
@@ -52,13 +52,13 @@ def test_cluster_has_two_worker_processes(client):
 def test_strategy_search_on_the_cluster_gives_the_local_leaderboard(client, shared_data):
     mfeat = load_mfeat(shared_data, views=["fou", "kar", "zer"])
     X, _, y, _ = train_test_split(
-        mfeat.data, mfeat.target, train_size=300, stratify=mfeat.target, random_state=0
+        mfeat.data, mfeat.target, train_size=200, stratify=mfeat.target, random_state=0
     )
-    grid = strategy_grid("classification", views=["fou", "kar", "zer"], max_epochs=5, random_state=0)
+    fusion = ["early", "late", "cca", "deep"]  # linear, per view, aligned and torch: every kind of task
+    grid = strategy_grid("classification", fusion, views=["fou", "kar", "zer"], max_epochs=3, random_state=0)
     assert {type(est).__name__ for _, est, _, _ in grid} >= {
         "EarlyFusionClassifier",
         "LateFusionClassifier",
-        "MKLClassifier",
         "Pipeline",
         "FusionClassifier",
     }
@@ -120,3 +120,22 @@ def test_dask_transform_refuses_unfitted_and_non_dask_input(recordings):
         dask_transform(AudioFeatures(), dd.from_pandas(recordings, npartitions=2))
     with pytest.raises(TypeError, match="dask.dataframe.DataFrame"):
         dask_transform(AudioFeatures().fit(recordings.iloc[:2]), recordings)
+
+
+def test_mmsk_fit_on_the_cluster_gives_the_local_leaderboard(client, shared_data, tmp_path):
+    mfeat = load_mfeat(shared_data, views=["fou", "kar"])
+    table = mfeat.data.assign(digit=mfeat.target).groupby("digit").head(12)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    settings = dict(cv=3, strategies=["early", "late"], progress=False, print_fn=None)
+    local = fit_table(tmp_path / "t.csv", "digit", tmp_path / "local", **settings)
+    with distributed.get_task_stream(client) as stream:
+        remote = fit_table(
+            tmp_path / "t.csv", "digit", tmp_path / "remote", dask=client.scheduler.address, **settings
+        )
+    columns = ["strategy", "params", "mean_score", "std_score", "status"]
+    pd.testing.assert_frame_equal(
+        remote["leaderboard"][columns].sort_values(["strategy", "params"], ignore_index=True),
+        local["leaderboard"][columns].sort_values(["strategy", "params"], ignore_index=True),
+    )
+    assert remote["summary"]["best"] == local["summary"]["best"]
+    assert len(stream.data) > 0  # the fits ran on the cluster's workers
