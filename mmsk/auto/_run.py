@@ -251,7 +251,8 @@ class FitRun:
     def binary(self):
         return self.task == "classification" and self.y.nunique() == 2
 
-    def splitter(self, rows):
+    @property
+    def cv_splitter(self):
         return splitter(self.task, self.settings.cv, self.settings.groups, self.settings.random_state)
 
     def group_values(self, rows):
@@ -418,7 +419,7 @@ class FitRun:
             strategies,
             features=[(FEATURES, self.union()), (TABLE, "passthrough")],
             scoring=scoring,
-            cv=self.splitter(rows),
+            cv=self.cv_splitter,
             refit="one-se" if s.choose == "one-se" else "best",
             estimate="none" if s.estimate == "none" else "bbc",
             ensemble=s.ensemble,
@@ -668,40 +669,21 @@ class FitRun:
 
         from ..model_selection import RowScores
 
-        columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
         record = outcome.record
         views = [str(v) for v in record["masked_views"]]
         if "masked" not in record or not views or simplicity(outcome.chosen["strategy"]) < 2:
-            return pd.DataFrame(columns=columns)
+            return pd.DataFrame(columns=CONTRIBUTION_COLUMNS)
         folds = record["folds"]
         W = (folds[None, :] == np.arange(folds.max() + 1)[:, None]).astype(float)
         classes = np.unique(rows.y) if self.task == "classification" else None
         scores = RowScores(get_scorer(self.metric_name), self.metric_name, rows.y.to_numpy(), classes)
         full = scores.scores(self._chosen_predictions(outcome)[None], W)[:, 0]
         masked = self._chosen_predictions(outcome, key="masked")
-        table = [
-            {
-                "setting": "all views",
-                "views": tuple(views),
-                "rows": len(folds),
-                "mean_score": full.mean(),
-                "std_score": full.std(),
-            }
-        ]
+        settings = [("all views", tuple(views), len(folds), full)]
         for j, view in enumerate(views):
-            fold_scores = scores.scores(masked[j][None], W)[:, 0]
-            table.append(
-                {
-                    "setting": f"without {view}",
-                    "views": tuple(v for v in views if v != view),
-                    "rows": len(folds),
-                    "mean_score": fold_scores.mean(),
-                    "std_score": fold_scores.std(),
-                }
-            )
-        table = pd.DataFrame(table)
-        table["delta"] = table["mean_score"] - table["mean_score"].iloc[0]
-        return table[columns]
+            without = tuple(v for v in views if v != view)
+            settings.append((f"without {view}", without, len(folds), scores.scores(masked[j][None], W)[:, 0]))
+        return _contribution_table(settings)
 
     def _refit_ablation(self, rows, outcome):
         """The chosen model refit with each view alone and left out, cross-validated again."""
@@ -711,13 +693,12 @@ class FitRun:
 
         from ..model_selection import ablation_settings
 
-        columns = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
         views = self.views
         model = outcome.model
         if len(views) < 2 or simplicity(outcome.chosen["strategy"]) < 2 or not hasattr(model, "named_steps"):
-            return pd.DataFrame(columns=columns)
+            return pd.DataFrame(columns=CONTRIBUTION_COLUMNS)
         final = model.named_steps["model"]
-        table = []
+        settings = []
         groups = self.group_values(rows)
         for label, used in ablation_settings(list(views)):
             kept = [c for v in used for c in views[v]]
@@ -728,22 +709,12 @@ class FitRun:
                 rows.data.loc[usable, kept],
                 rows.y[usable],
                 groups=None if groups is None else groups[usable],
-                cv=self.splitter(rows),
+                cv=self.cv_splitter,
                 scoring=self.metric_name,
                 error_score=np.nan,
             )
-            table.append(
-                {
-                    "setting": label,
-                    "views": tuple(used),
-                    "rows": int(usable.sum()),
-                    "mean_score": scores.mean(),
-                    "std_score": scores.std(),
-                }
-            )
-        table = pd.DataFrame(table)
-        table["delta"] = table["mean_score"] - table["mean_score"].iloc[0]
-        return table[columns]
+            settings.append((label, tuple(used), int(usable.sum()), scores))
+        return _contribution_table(settings)
 
     def modality_weights(self, rows, outcome):
         """Mean attention/gate weight of each view (per class) when the chosen net has them."""
@@ -807,7 +778,7 @@ class FitRun:
             "rows_without_target": self.dropped,
             "rows_without_any_view": rows.without_any_view,
             "groups": self.settings.groups,
-            "cv": f"{type(self.splitter(rows)).__name__}(n_splits={self.settings.cv})",
+            "cv": f"{type(self.cv_splitter).__name__}(n_splits={self.settings.cv})",
             "metric": self.metric_name,
             "choose": self.settings.choose,
             "text_features": self.settings.text_features if "text" in self.modalities.values() else None,
@@ -892,6 +863,29 @@ class FitRun:
             + (f". PARTIAL: {len(self.failures)} step(s) failed, see summary.json." if self.failures else "")
         )
         return summary
+
+
+#: The columns of the importance table (``ablation.csv``), whichever way it was computed.
+CONTRIBUTION_COLUMNS = ["setting", "views", "rows", "mean_score", "std_score", "delta"]
+
+
+def _contribution_table(settings):
+    """(setting, views, rows, fold scores) per setting, the first with every view, as the importance table."""
+    table = pd.DataFrame(
+        [
+            {
+                "setting": label,
+                "views": used,
+                "rows": n,
+                "mean_score": np.mean(scores),
+                "std_score": np.std(scores),
+            }
+            for label, used, n, scores in settings
+        ],  # fmt: skip
+        columns=CONTRIBUTION_COLUMNS[:-1],
+    )
+    table["delta"] = table["mean_score"] - table["mean_score"].iloc[0] if len(table) else []
+    return table
 
 
 def _fold_scores(search, rows, ensemble):

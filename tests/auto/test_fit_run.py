@@ -346,3 +346,20 @@ def test_pretrained_encoders_replace_the_classical_features_and_the_report_names
     assert f"ImageEmbedder ({vit})" in report and f"AudioEmbedder ({wav2vec2})" in report
     board = pd.read_csv(out / "leaderboard.csv")
     assert np.isfinite(board["mean_score"]).all()
+
+
+def test_the_refit_ablation_and_the_nested_estimate_stay_available(table_dir, tmp_path):
+    root, _, _ = table_dir
+    result = fit_table(
+        root / "table.csv", "digit", tmp_path, groups="speaker", cv=2, on_error="nan", strategies=["late"],
+        importance="refit", estimate="nested", ensemble=False, **QUIET,
+    )  # fmt: skip
+    assert result["status"] == "complete"
+    ablation = result["importance"]
+    assert {"all views", "only voice", "only photo", "without numeric"} <= set(ablation["setting"])
+    scores = dict(zip(ablation["setting"], ablation["mean_score"]))
+    assert scores["only numeric"] < 0.3 < scores["only photo"]  # the numbers are noise, the photos are digits
+    estimate = result["summary"]["estimate"]
+    assert estimate["method"] == "nested" and len(estimate["scores"]) == 2
+    assert estimate["ci_low"] <= estimate["mean"] <= estimate["ci_high"]
+    assert "Nested estimate of the whole choice" in (tmp_path / "report.html").read_text()
