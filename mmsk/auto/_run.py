@@ -17,6 +17,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -289,7 +290,7 @@ class FitRun:
         that succeeded; steps that failed or never ran are run.
         """
         rows = self._timed("extract", self.extract)
-        previous = self._previous_run(rows)
+        previous = self._previous_run()
         if previous is not None:
             outcome = self._reuse(previous)
             meta = {k: previous.get(k) for k in ("target", "task", "modalities", "classes", "id", "dates")}
@@ -557,7 +558,7 @@ class FitRun:
             failed=sorted(set(results["strategy"][status == "failed"])),
         )
 
-    def _previous_run(self, rows):
+    def _previous_run(self):
         """The last run's summary when it computed the same thing and its files are there, else None."""
         import json
 
@@ -566,7 +567,7 @@ class FitRun:
         except (OSError, ValueError):
             return None
         files = (MODEL_FILE, LEADERBOARD_FILE, SEARCH_FILE)
-        if previous.get("fingerprint") != self.fingerprint(rows) or not all(
+        if previous.get("fingerprint") != self.fingerprint or not all(
             (self.out / f).is_file() for f in files
         ):
             return None
@@ -595,7 +596,8 @@ class FitRun:
             failed=previous.get("failed_strategies", []),
         )
 
-    def fingerprint(self, rows):
+    @cached_property
+    def fingerprint(self):
         """A hash of what decides the run's results: the rows, their files, the target and settings."""
         import joblib
 
@@ -771,7 +773,7 @@ class FitRun:
         return {
             **meta,
             "status": PARTIAL if self.failures else COMPLETE,
-            "fingerprint": self.fingerprint(rows),
+            "fingerprint": self.fingerprint,
             "done": self.done,
             "table": self.source,
             "rows": int(len(rows.y)),
