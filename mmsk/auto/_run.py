@@ -492,7 +492,7 @@ class FitRun:
             members = ", ".join(
                 f"{names[m]} #{m} ({w:.2f})" for m, w in zip(ensemble["members"], ensemble["weights"])
             )
-            folds = _fold_scores(search, rows, ensemble)
+            folds = _fold_scores(search, rows, ensemble, self.metric_name)
             row = {
                 "strategy": ENSEMBLE,
                 "params": members,
@@ -526,7 +526,7 @@ class FitRun:
                 "candidate": best,
                 "params": board.loc[board["candidate"] == best, "params"].iloc[0],
                 "mean_score": float(search.best_score_),
-                "sem_score": float(search._sem()[best]),
+                "sem_score": float(results["std_test_score"][best] / np.sqrt(n_splits)),
             }
         )
         record = {
@@ -890,14 +890,14 @@ def _contribution_table(settings):
     return table
 
 
-def _fold_scores(search, rows, ensemble):
+def _fold_scores(search, rows, ensemble, metric):
     """Each scorer's fold scores of the ensemble's averaged out-of-fold predictions."""
     from ..model_selection import RowScores
 
     average = np.tensordot(ensemble["weights"], search.oof_predictions_[ensemble["members"]], axes=1)
     folds = search.oof_folds_
     W = (folds[None, :] == np.arange(search.n_splits_)[:, None]).astype(float)
-    names = {"score": search._metric_name(), "roc_auc": "roc_auc"}
+    names = {"score": metric, "roc_auc": "roc_auc"}
     return {
         key: RowScores(scorer, names.get(key), rows.y.to_numpy(), search.classes_).scores(average[None], W)[
             :, 0

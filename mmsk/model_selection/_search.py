@@ -564,7 +564,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         ):
             self.choice_ = "ensemble"
         if self.estimate == "nested":
-            self.estimate_ = self._nested(X, y, groups, cv)
+            self.estimate_ = nested_estimate(self, X, y, groups=groups, cv=cv)
         if self.refit is not False:
             start = time.perf_counter()
             self.best_estimator_ = self._build(entries, candidates, stages).fit(X, y)
@@ -752,9 +752,6 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         result["estimate"] = _interval(ens)
         result["candidate_estimate"] = _interval(single)
         return result
-
-    def _nested(self, X, y, groups, cv):
-        return nested_estimate(self, X, y, groups=groups, cv=cv)
 
     def _build(self, entries, candidates, stages):
         """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""
