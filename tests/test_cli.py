@@ -211,7 +211,7 @@ def test_report_renders_in_headless_chromium(fitted, tmp_path):
     assert found, "the browser did not run the page to its load event"
     images = json.loads(found.group(1).replace("&quot;", '"'))
     assert len(images) >= 3
-    assert "Nested estimate of the whole choice" in dom and "95% interval" in dom
+    assert "Estimate of the whole choice (BBC-CV" in dom and "95% interval" in dom
     assert "the dashed line is the baseline" in dom
     for complete, width, height, shown in images:
         assert complete and width > 100 and height > 100 and shown > 100  # decoded and laid out
