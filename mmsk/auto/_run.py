@@ -38,10 +38,12 @@ from ._detect import FILE_MODALITIES, view_names
 from ._presets import make_feature_union, uncached
 from ._strategies import (
     BASELINE,
+    COLUMNS,
     ENSEMBLE,
     FEATURES,
     SINGLE_PREFIX,
     TABLE,
+    columns_stage,
     resolve_strategies,
     simplicity,
     strategy_grid,
@@ -119,6 +121,8 @@ def feature_stages(model):
         return [model]
     if hasattr(model, "steps"):
         return [u for _, step in model.steps for u in feature_stages(step)]
+    if hasattr(model, "transformers_"):  # feature stages side by side
+        return [u for _, part, _ in model.transformers_ for u in feature_stages(part)]
     return [u for member in getattr(model, "estimators_", []) for u in feature_stages(member)]
 
 
@@ -241,6 +245,21 @@ class FitRun:
     @property
     def views(self):
         return view_names(self.modalities, self.view_groups)
+
+    @property
+    def text_columns(self):
+        """Each text view's column."""
+        return {v: cols[0] for v, cols in self.views.items() if self.modalities[cols[0]] == "text"}
+
+    def feature_stages(self):
+        """The search's named feature stages: the union, the prepared table, its text and categories."""
+        stages = [(FEATURES, self.union()), (TABLE, "passthrough")]
+        raw = {
+            v: cols for v, cols in self.views.items() if self.modalities[cols[0]] in ("text", "categorical")
+        }
+        if raw:
+            stages.append((COLUMNS, columns_stage(raw)))
+        return stages
 
     @property
     def metric_name(self):
@@ -389,12 +408,13 @@ class FitRun:
         s = self.settings
         n_train = len(rows.y) * (s.cv - 1) / s.cv
         n_classes = rows.y.nunique() if self.task == "classification" else 1
-        text = {v: cols[0] for v, cols in self.views.items() if self.modalities[cols[0]] == "text"}
         grid = strategy_grid(
             self.task,
             s.strategies,
             views=list(self.views),
-            text_columns=text,
+            text_columns=self.text_columns,
+            kinds={v: self.modalities[cols[0]] for v, cols in self.views.items()},
+            categorical_columns=self.views.get("categorical", []),
             n_rows=len(rows.y),
             n_features=rows.features.shape[1],
             n_classes=n_classes if self.task == "classification" else None,
@@ -418,7 +438,7 @@ class FitRun:
         always = [name for name, *_ in strategies if simplicity(name) < 2]
         return StrategySearchCV(
             strategies,
-            features=[(FEATURES, self.union()), (TABLE, "passthrough")],
+            features=self.feature_stages(),
             scoring=scoring,
             cv=self.cv_splitter,
             refit="one-se" if s.choose == "one-se" else "best",

@@ -35,29 +35,108 @@ def resolve_strategies(task, strategies, n_views):
 
 def _one_view(view, model):
     """``model`` on one view's columns; a row without the view gets the column means and a flag."""
-    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
 
     select = ColumnTransformer(
-        [(view, "passthrough", make_column_selector(pattern=f"^{re.escape(view)}__"))],
+        [(view, "passthrough", _features_of([view]))],
         verbose_feature_names_out=False,
     )
     return make_pipeline(select, SimpleImputer(strategy="mean", add_indicator=True), model)
 
 
-def _words(column, model):
-    """``model`` on word and word-pair TF-IDF of one text column of the table (sparse, no reduction)."""
-    from sklearn.compose import ColumnTransformer
+def documents(texts):
+    """Text cells as strings, a missing one (a masked view) as the empty document."""
+    import pandas as pd
+
+    return ["" if pd.isna(v) else str(v) for v in np.asarray(texts, dtype=object).ravel()]
+
+
+def _vectorizer():
+    """Word and word-pair TF-IDF (sparse, no reduction); a missing text is an empty document."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
 
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    return make_pipeline(ColumnTransformer([("words", vectorizer, column)]), model)
+    words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    return make_pipeline(FunctionTransformer(documents), words)
 
 
-#: The feature stages a search reads: the modality union, and the prepared table itself.
-FEATURES, TABLE = "features", "table"
+def _words(column, model):
+    """``model`` on the words of one text column of the table."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(ColumnTransformer([("words", _vectorizer(), column)]), model)
+
+
+def _features_of(views):
+    """Selects the union's (numeric) columns of ``views``, not the raw text and categories beside them."""
+    from sklearn.compose import make_column_selector
+
+    return make_column_selector(f"^(?:{'|'.join(re.escape(v) for v in views)})__", dtype_include="number")
+
+
+def _early_words(text_views, other_views, model):
+    """``model`` on the words of each text view beside the features of every other view.
+
+    Reads the modality union's output and :func:`columns_stage`'s side by side.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    parts = [(f"{view} words", _vectorizer(), raw) for view, raw in text_views.items()]
+    imputer = SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)
+    parts.append(("views", imputer, _features_of(other_views)))
+    return make_pipeline(ColumnTransformer(parts), model)
+
+
+def _boosting(categorical, other_views, gbm):
+    """``gbm`` on the views ``other_views`` of the union and the table's categorical columns, natively."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    if not categorical:
+        select = ColumnTransformer([("views", "passthrough", _features_of(other_views))])
+        return make_pipeline(select, gbm)
+    # up to 250 levels a column (the rest as one infrequent level); unseen and missing levels are missing
+    codes = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=np.nan, max_categories=250, dtype=float
+    )
+    parts = [("categories", codes, list(categorical))]
+    if other_views:
+        parts.append(("views", "passthrough", _features_of(other_views)))
+    gbm = gbm.set_params(categorical_features=list(range(len(categorical))))
+    return make_pipeline(ColumnTransformer(parts), gbm)
+
+
+def columns_stage(columns):
+    """The table's text and categorical columns as ``<view>__<column>``, read beside the union's output.
+
+    Parameters
+    ----------
+    columns : mapping of str to list of str
+        View to its columns in the table.
+
+    Returns
+    -------
+    stage : ColumnTransformer
+        Unfitted, with pandas output; ``None`` when ``columns`` is empty.
+    """
+    from sklearn.compose import ColumnTransformer
+
+    if not columns:
+        return None
+    parts = [(view, "passthrough", list(cols)) for view, cols in columns.items()]
+    return ColumnTransformer(parts, verbose_feature_names_out=True).set_output(transform="pandas")
+
+
+#: The feature stages a search reads: the modality union, the prepared table itself, and the
+#: table's text and categorical columns (named as the union names its views).
+FEATURES, TABLE, COLUMNS = "features", "table", "columns"
 #: Rows above which the exact-kernel MKL is left out of the default search (its kernels grow as n²).
 MKL_MAX_ROWS = 6000
 #: Features times trees per boosting round (one, or one per class) above which gradient boosting is
@@ -72,6 +151,8 @@ def strategy_grid(
     *,
     views=("a", "b"),
     text_columns=None,
+    kinds=None,
+    categorical_columns=(),
     n_rows=None,
     n_features=None,
     n_classes=None,
@@ -95,7 +176,16 @@ def strategy_grid(
     text_columns : mapping of str to str, default=None
         Text view to its column of the table: each also gets a candidate on
         its words (sparse word and word-pair TF-IDF and a linear model),
-        reading the table itself (the ``"table"`` feature stage).
+        reading the table itself (the ``"table"`` feature stage), and
+        ``"early (words)"`` reads those words beside every other view.
+    kinds : mapping of str to str, default=None
+        Each view's modality (``"numeric"``, ``"categorical"``, ``"text"``,
+        a file modality); with numeric or categorical views beside others,
+        ``"gbm (tabular)"`` boosts on those views alone.
+    categorical_columns : sequence of str, default=()
+        The table's categorical columns (the ``categorical`` view): gradient
+        boosting reads them as categories (ordinal codes of up to 250
+        levels), not one-hot.
     n_rows : int, default=None
         Rows of the table; with ``strategies=None``, MKL is left out above
         :data:`MKL_MAX_ROWS`.
@@ -120,9 +210,10 @@ def strategy_grid(
         ``"baseline"`` (the class prior or the mean), ``"only <view>"`` for
         each view (a linear model on that view alone), ``"only <view>
         (words)"`` for each text view, then the fusion strategies.
-        ``features`` is ``"features"`` (the modality union's output) or
-        ``"table"`` (the prepared table). Every classifier has
-        ``predict_proba``.
+        ``features`` is ``"features"`` (the modality union's output),
+        ``"table"`` (the prepared table) or ``("features", "columns")``: the
+        union's output beside the table's text and categorical columns
+        (:func:`columns_stage`). Every classifier has ``predict_proba``.
 
     Examples
     --------
@@ -149,13 +240,18 @@ def strategy_grid(
     from ..mkl import MKLClassifier, MKLRegressor
 
     views = list(views)
-    fusion = resolve_strategies(task, strategies, len(views))
+    asked = resolve_strategies(task, strategies, len(views))
+    fusion = list(asked)
     if strategies is None and n_rows is not None and n_rows > MKL_MAX_ROWS:
         fusion = [s for s in fusion if s != "mkl"]
     trees = 1 if n_classes is None or n_classes <= 2 else n_classes
     if strategies is None and n_features is not None and n_features * trees > GBM_MAX_COST:
         fusion = [s for s in fusion if s != "gbm"]
     classify = task == "classification"
+    kinds = dict(kinds or {})
+    categorical = [f"categorical__{c}" for c in categorical_columns] if "categorical" in views else []
+    text = {view: f"{view}__{column}" for view, column in (text_columns or {}).items()}
+    tabular = [v for v in views if kinds.get(v) in ("numeric", "categorical")]
 
     def linear():
         return LogisticRegression(max_iter=3000) if classify else RidgeCV(alphas=np.logspace(-3, 3, 13))
@@ -168,9 +264,16 @@ def strategy_grid(
     for view, column in (text_columns or {}).items():
         words = {"logisticregression__C": [1.0, 10.0]} if classify else {}
         grid.append((f"{SINGLE_PREFIX}{view} {WORDS}", _words(column, linear()), words, TABLE))
-    gbm = (HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(
-        max_iter=300 if early_stopping else 100, early_stopping=early_stopping, random_state=random_state
-    )
+
+    def gbm(on_views):
+        boosting = (HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(
+            max_iter=300 if early_stopping else 100, early_stopping=early_stopping, random_state=random_state
+        )
+        if not categorical:
+            return boosting if on_views == views else _boosting([], on_views, boosting), FEATURES
+        others = [v for v in on_views if v != "categorical"]
+        return _boosting(categorical, others, boosting), (FEATURES, COLUMNS)
+
     entries = {
         "early": (
             (EarlyFusionClassifier if classify else EarlyFusionRegressor)(linear()),
@@ -178,7 +281,6 @@ def strategy_grid(
             if classify
             else {"scale": ["standard", "block"]},
         ),
-        "gbm": (gbm, {}),
         "late": (LateFusionClassifier(linear()), {"estimator__C": c_grid}),
         "stacking": (LateFusionClassifier(linear(), voting="stacking", cv=3), {}),
         "cca": (make_pipeline(GCCA(n_components=10, reg=0.1, output="shared"), linear()), {}),
@@ -200,7 +302,21 @@ def strategy_grid(
             {"fusion": ["concat", "attention"]},
         ),
     }
-    grid += [(name, *entries[name], FEATURES) for name in fusion]
+    others = [v for v in views if v not in text]
+    for name in asked:
+        if name == "gbm" and tabular and len(tabular) < len(views):  # cheap: never left out by cost
+            estimator, stage = gbm(tabular)
+            grid.append(("gbm (tabular)", estimator, {}, stage))
+        if name not in fusion:
+            continue
+        if name == "gbm":
+            estimator, stage = gbm(views)
+            grid.append((name, estimator, {}, stage))
+            continue
+        grid.append((name, *entries[name], FEATURES))
+        if name == "early" and text and others:
+            words = {"logisticregression__C": [0.3, 3.0, 30.0]} if classify else {}
+            grid.append((f"early {WORDS}", _early_words(text, others, linear()), words, (FEATURES, COLUMNS)))
     return grid
 
 
@@ -212,4 +328,5 @@ def simplicity(strategy):
         return 1
     if strategy == ENSEMBLE:
         return 2 + len(CLASSIFICATION_STRATEGIES)
-    return 2 + CLASSIFICATION_STRATEGIES.index(strategy)  # it lists every strategy in order
+    base = strategy.split(" (")[0]  # "early (words)" and "gbm (tabular)" rank as their strategy
+    return 2 + CLASSIFICATION_STRATEGIES.index(base)  # it lists every strategy in order

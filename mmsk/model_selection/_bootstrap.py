@@ -131,13 +131,15 @@ class RowScores:
             out[:, start : start + _CHUNK] = self._combine(stats, W, paired=False)
         return out
 
-    def paired_scores(self, P, W):
+    def paired_scores(self, P, W, *, finite=False):
         """Score of predictions ``P[b]`` under weighting ``W[b]``, for every b.
 
         Parameters
         ----------
         P : ndarray of shape (n_weightings, n_samples, n_outputs)
         W : ndarray of shape (n_weightings, n_samples)
+        finite : bool, default=False
+            The caller knows ``P`` has no NaN: its checks are skipped.
 
         Returns
         -------
@@ -145,16 +147,14 @@ class RowScores:
         """
         if self.metric is None:
             return self._called(P, W, paired=True)
-        return self._combine(self._row_stats(P), W, paired=True)
+        return self._combine(self._row_stats(P, finite=finite), W, paired=True)
 
-    def _row_stats(self, P):
+    def _row_stats(self, P, finite=False):
         """Per-row statistics of predictions (C, n, k) that the metric sums: each of shape (C, n)."""
-        bad = np.isnan(P).any(axis=2).astype(float)
+        bad = None if finite else np.isnan(P).any(axis=2).astype(float)
         if self.classes is not None and self.metric in ("accuracy", "balanced_accuracy"):
-            correct = (np.nan_to_num(P, nan=-1.0).argmax(axis=2) == self.codes).astype(float)
-            if self.metric == "accuracy":
-                return {"bad": bad, "value": correct}
-            return {"bad": bad, **{j: correct * self.onehot[:, j] for j in range(len(self.classes))}}
+            chosen = (P if finite else np.nan_to_num(P, nan=-1.0)).argmax(axis=2)
+            return self._label_stats((chosen == self.codes).astype(float), bad)
         if self.metric == "neg_log_loss":
             eps = np.finfo(float).eps
             p = np.clip(np.nan_to_num(P, nan=0.5), eps, 1 - eps)
@@ -165,11 +165,21 @@ class RowScores:
             return {"bad": bad, "value": np.abs(err).mean(axis=2)}
         return {"bad": bad, "value": (err**2).mean(axis=2)}
 
+    def _label_stats(self, correct, bad=None):
+        """What accuracy and balanced accuracy sum, from whether each row's label is right."""
+        if self.metric == "accuracy":
+            return {"bad": bad, "value": correct}
+        return {"bad": bad, **{j: correct * self.onehot[:, j] for j in range(len(self.classes))}}
+
+    def paired_label_scores(self, correct, W):
+        """Accuracy or balanced accuracy of right (1) and wrong (0) rows ``correct[b]`` under ``W[b]``."""
+        return self._combine(self._label_stats(correct), W, paired=True)
+
     def _combine(self, stats, W, paired):
         """The metric from weighted sums of the per-row statistics (cross: every weighting x candidate)."""
 
         def total(stat):
-            return (W * stat).sum(axis=1) if paired else W @ stat.T
+            return np.einsum("bn,bn->b", W, stat) if paired else W @ stat.T
 
         shape = (-1,) if paired else (-1, 1)
         sw = W.sum(axis=1).reshape(shape)
@@ -196,7 +206,8 @@ class RowScores:
                 else:  # losses, reported negated as scikit-learn's scorers do
                     result = -mean
         result = np.array(result, dtype=float)
-        result[total(stats["bad"]) > 0] = np.nan
+        if stats["bad"] is not None:
+            result[total(stats["bad"]) > 0] = np.nan
         return result
 
     def _called(self, P, W, paired):
@@ -309,14 +320,33 @@ def greedy_ensemble(P, y_scores, W, *, pool, n_iter=25):
     best_score = np.full(n_w, -np.inf)
     best_counts = counts.copy()
     rows = np.arange(n_w)
+    finite = bool(np.isfinite(P[np.unique(pool)]).all())
+    # the argmax of a sum is that of its mean: label metrics skip the division; with two classes
+    # the label is the sign of the margin p1 - p0 (class 0 on a tie, as argmax), half the work
+    labels = finite and y_scores.classes is not None and y_scores.metric in ("accuracy", "balanced_accuracy")
+    binary = labels and P.shape[2] == 2
+    if binary:
+        margins = P[..., 1] - P[..., 0]
+        positive = y_scores.codes == 1
+        sum_margin = np.zeros((n_w, P.shape[1]))
+    average = np.empty((n_w,) + P.shape[1:-1] if binary else total.shape)
     for step in range(1, n_iter + 1):
         trial = np.empty((n_w, n_pool))
         for j in range(n_pool):
-            average = (total + P[pool[:, j]]) / step
-            trial[:, j] = y_scores.paired_scores(average, W)
+            if binary:
+                np.add(sum_margin, margins[pool[:, j]], out=average)
+                trial[:, j] = y_scores.paired_label_scores(((average > 0) == positive).astype(float), W)
+                continue
+            np.add(total, P[pool[:, j]], out=average)
+            if not labels:
+                average /= step
+            trial[:, j] = y_scores.paired_scores(average, W, finite=finite)
         trial = np.where(np.isnan(trial), -np.inf, trial)
         pick = pool[rows, trial.argmax(axis=1)]
-        total += P[pick]
+        if binary:
+            sum_margin += margins[pick]
+        else:
+            total += P[pick]
         counts[rows, pick] += 1
         score = trial.max(axis=1)
         better = score > best_score + 1e-12

@@ -127,6 +127,23 @@ def _views_of(X):
     return views if len(views) > 1 else {}
 
 
+def _side_by_side(parts, names):
+    """The outputs of several feature stages as one DataFrame, their columns in the order of the stages."""
+    import pandas as pd
+
+    if not all(isinstance(part, pd.DataFrame) for part in parts):
+        kinds = [type(part).__name__ for part in parts]
+        raise TypeError(
+            f"a strategy that reads the feature stages {list(names)} side by side needs DataFrames from "
+            f"each (set_output(transform='pandas')); got {kinds}"
+        )
+    frame = pd.concat([part.set_axis(parts[0].index) for part in parts], axis=1)
+    twice = frame.columns[frame.columns.duplicated()]
+    if len(twice):
+        raise ValueError(f"the feature stages {list(names)} both have the columns {list(twice[:5])}")
+    return frame
+
+
 def _delegate(method):
     def check(self):
         return hasattr(self.best_estimator_, method) if hasattr(self, "best_estimator_") else True
@@ -158,7 +175,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
     ----------
     strategies : list of tuple
         ``(name, estimator, param_grid)``, or ``(name, estimator, param_grid,
-        features_name)`` to read a named feature stage of ``features``;
+        features_name)`` to read a named feature stage of ``features`` (a
+        tuple of names reads those stages side by side: their DataFrame
+        outputs, columns concatenated in that order);
         ``param_grid`` is a dict or a list of dicts of the estimator's own
         parameters, as GridSearchCV takes. Simplest first: the order ranks
         simplicity for ``refit="one-se"``.
@@ -351,10 +370,13 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                 )
             name, estimator, grid = entry[:3]
             stage = entry[3] if len(entry) == 4 else names[0]
+            if isinstance(stage, tuple | list):
+                stage = tuple(stage) if len(stage) > 1 else stage[0]
             if name in seen:
                 raise ValueError(f"strategy name {name!r} appears twice; names must be unique")
-            if stage not in names:
-                raise ValueError(f"strategy {name!r} reads the feature stage {stage!r}; known: {names}")
+            unknown = [part for part in (stage if isinstance(stage, tuple) else [stage]) if part not in names]
+            if unknown:
+                raise ValueError(f"strategy {name!r} reads the feature stage {unknown[0]!r}; known: {names}")
             if not hasattr(estimator, "fit"):
                 raise TypeError(f"strategy {name!r}: {estimator!r} is not an estimator (it has no fit)")
             seen.add(name)
@@ -386,6 +408,17 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         if first is None:
             return "accuracy" if self._classifier else "r2"
         return first if isinstance(first, str) and first in FAST_METRICS else None
+
+    @staticmethod
+    def _stage(stages, key):
+        """The feature stage a strategy reads: one by name, or several side by side (a tuple of names)."""
+        if not isinstance(key, tuple):
+            return stages[key]
+        from sklearn.compose import ColumnTransformer, make_column_selector
+
+        # each stage reads every column (a FeatureUnion keeps pandas Index objects: skops cannot save them)
+        parts = [(name, stages[name] or "passthrough", make_column_selector()) for name in key]
+        return ColumnTransformer(parts, verbose_feature_names_out=False).set_output(transform="pandas")
 
     def _pipeline(self, stage, estimator):
         from sklearn.pipeline import Pipeline
@@ -461,13 +494,22 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                     bar.total -= len(mine) * self.n_splits_
                     bar.refresh()
                     continue
-                if stage_name not in fold_data:
-                    stage = stages[stage_name]
-                    fold_data[stage_name] = list(
-                        Parallel(n_jobs=self.n_jobs)(
-                            delayed(_fit_features)(stage, X, y, train, test) for train, test in splits
+                for part in stage_name if isinstance(stage_name, tuple) else [stage_name]:
+                    if part not in fold_data:
+                        fold_data[part] = list(
+                            Parallel(n_jobs=self.n_jobs)(
+                                delayed(_fit_features)(stages[part], X, y, train, test)
+                                for train, test in splits
+                            )
                         )
-                    )
+                if stage_name not in fold_data:  # several stages side by side, fold by fold
+                    fold_data[stage_name] = [
+                        tuple(
+                            _side_by_side([fold_data[p][k][i] for p in stage_name], stage_name)
+                            for i in (0, 1)
+                        )
+                        for k in range(self.n_splits_)
+                    ]
                 data = fold_data[stage_name]
                 mask_views = _views_of(data[0][1]) if self.importance else {}
                 first = list(range(self.n_splits_))
@@ -763,11 +805,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
 
         if self.choice_ != "ensemble":
             est, stage = member(self.best_index_)
-            return self._pipeline(stages[stage], est)
+            return self._pipeline(self._stage(stages, stage), est)
         chosen = [member(c) for c in self.ensemble_["members"]]
         same = len({stage for _, stage in chosen}) == 1
         named = [
-            (f"c{c}", est if same else self._pipeline(stages[stage], est))
+            (f"c{c}", est if same else self._pipeline(self._stage(stages, stage), est))
             for c, (est, stage) in zip(self.ensemble_["members"], chosen)
         ]
         weights = self.ensemble_["weights"]
@@ -776,7 +818,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             if self._classifier
             else VotingRegressor(named, weights=weights)
         )
-        return self._pipeline(stages[chosen[0][1]], vote) if same else vote
+        return self._pipeline(self._stage(stages, chosen[0][1]), vote) if same else vote
 
     # ------------------------------------------------------------------ delegation
     @available_if(_delegate("predict"))

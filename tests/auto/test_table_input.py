@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmsk.auto import fit_table, predict_table, read_table
+from mmsk.auto import fit_table, predict_table, read_table, strategy_grid
 from mmsk.datasets import load_mfeat
 
 QUIET = dict(progress=False, cv=3, strategies=["early"])
@@ -82,3 +82,50 @@ def test_precomputed_views_print_one_line_per_view(shared_data, tmp_path, capsys
     assert len(columns) == 3, columns  # fou, kar and the target
     fou = next(line for line in columns if "fou__" in line)
     assert "view fou: 76 columns" in fou and "numeric" in fou
+
+
+def reviews(n=300, seed=0):
+    """A label set by a shop's level and by ten words of praise among a hundred (five a review)."""
+    rng = np.random.default_rng(seed)
+    vocabulary = np.array([f"w{k:03d}" for k in range(100)])
+    drawn = rng.integers(0, 100, size=(n, 5))
+    shop = rng.integers(0, 6, n)
+    score = 1.5 * (drawn < 10).sum(axis=1) + 0.8 * (shop >= 3) + rng.normal(scale=0.3, size=n)
+    return pd.DataFrame(
+        {
+            "shop": np.array([f"shop{k}" for k in range(6)])[shop],
+            "noise": rng.normal(size=n),
+            "review": [" ".join(row) for row in vocabulary[drawn]],
+            "good": np.where(score > 1.0, "yes", "no"),
+        }
+    )
+
+
+def test_words_beside_the_other_views_and_categories_as_categories(tmp_path):
+    table = reviews()
+    table.iloc[:240].to_csv(tmp_path / "t.csv", index=False)
+    result = fit_table(
+        tmp_path / "t.csv", "good", tmp_path / "run", print_fn=None, progress=False, cv=3,
+        strategies=["early", "gbm"], text_features="tfidf", prune=False, ensemble=False,
+    )  # fmt: skip
+    board = result["leaderboard"].set_index(["strategy", "params"])["mean_score"]
+    strategies = set(result["leaderboard"]["strategy"])
+    assert {"early", "early (words)", "gbm (tabular)", "gbm"} <= strategies
+    # ten words among a hundred: 64 SVD components of TF-IDF blur them, the words themselves keep them
+    assert board["early (words)"].max() > board["early"].max() + 0.03
+    # the words read beside the shop: better than either alone
+    assert board["early (words)"].max() > board["only review (words)"].max()
+    # gradient boosting reads the shop as one categorical column, not as its one-hot columns
+    kinds = {"numeric": "numeric", "categorical": "categorical", "review": "text"}
+    entries = strategy_grid(
+        "classification", ["gbm"], views=list(kinds), text_columns={"review": "review"}, kinds=kinds,
+        categorical_columns=["shop"],
+    )  # fmt: skip
+    grid = {name: (est, stage) for name, est, _, stage in entries}
+    for name in ("gbm (tabular)", "gbm"):
+        model, stage = grid[name]
+        assert stage == ("features", "columns") and model[-1].categorical_features == [0]
+    assert board["gbm (tabular)"].notna().all() and board["gbm"].notna().all()
+    table.iloc[240:].drop(columns="good").to_csv(tmp_path / "new.csv", index=False)
+    predicted = predict_table(tmp_path / "run", tmp_path / "new.csv", print_fn=None)
+    assert (predicted["prediction"].to_numpy() == table["good"].iloc[240:].to_numpy()).mean() > 0.8

@@ -236,3 +236,54 @@ def test_nested_estimate_repeats_the_search_in_outer_folds():
     assert set(estimate["chosen"]) <= {"baseline", "early", "ensemble"}
     assert estimate["ci_low"] <= estimate["mean"] <= estimate["ci_high"]
     assert estimate["mean"] > 0.7
+
+
+def test_a_strategy_reads_two_feature_stages_side_by_side(tmp_path):
+    """Scaled numbers from one stage, a raw text column from another: one frame, fold by fold and at refit."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    X, y = three_views(n=150)
+    rng = np.random.default_rng(1)
+    X["note"] = [f"{'good' if label else 'bad'} w{rng.integers(50)}" for label in y]
+    scaled = ColumnTransformer([("a", StandardScaler(), ["a__0", "a__1"])]).set_output(transform="pandas")
+    raw = ColumnTransformer([("note", "passthrough", ["note"])]).set_output(transform="pandas")
+    words = Pipeline(
+        [("text", FunctionTransformer(lambda t: t.iloc[:, 0].fillna(""))), ("tfidf", TfidfVectorizer())]
+    )
+    model = Pipeline(
+        [
+            (
+                "pick",
+                ColumnTransformer(
+                    [("words", words, ["note__note"]), ("a", "passthrough", ["a__a__0", "a__a__1"])]
+                ),
+            ),
+            ("lr", LogisticRegression()),
+        ]
+    )
+    strategies = [("baseline", DummyClassifier(), {}, "scaled"), ("both", model, {}, ("scaled", "raw"))]
+    search = StrategySearchCV(
+        strategies,
+        features=[("scaled", scaled), ("raw", raw)],
+        cv=CV,
+        drop=False,
+        ensemble=False,
+        importance=True,
+    ).fit(X, y)
+    both = ColumnTransformer(
+        [("scaled", scaled, make_column_selector()), ("raw", raw, make_column_selector())],
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    reference = Pipeline([("features", both), ("model", model)])
+    expected = cross_val_predict(reference, X, y, cv=CV, method="predict_proba")
+    np.testing.assert_allclose(search.oof_predictions_[1], expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        search.predict_proba(X), clone(reference).fit(X, y).predict_proba(X), rtol=1e-12
+    )
+    # the raw column is masked with its view: without the note the model is left with view a
+    assert search.masked_views_ == ["a", "note"]
+    masked_note = search.masked_predictions_[1, 1]
+    assert np.isfinite(masked_note).all() and not np.allclose(masked_note, search.oof_predictions_[1])
+    with pytest.raises(ValueError, match="reads the feature stage 'nosuch'"):
+        StrategySearchCV([("both", model, {}, ("scaled", "nosuch"))], features=[("scaled", scaled)]).fit(X, y)
