@@ -213,7 +213,9 @@ def strategy_grid(
         ``features`` is ``"features"`` (the modality union's output),
         ``"table"`` (the prepared table) or ``("features", "columns")``: the
         union's output beside the table's text and categorical columns
-        (:func:`columns_stage`). Every classifier has ``predict_proba``.
+        (:func:`columns_stage`). Every classifier has ``predict_proba``
+        except MKL's, whose decision values the search calibrates (see
+        ``StrategySearchCV.calibrated_``).
 
     Examples
     --------
@@ -285,7 +287,8 @@ def strategy_grid(
         "stacking": (LateFusionClassifier(linear(), voting="stacking", cv=3), {}),
         "cca": (make_pipeline(GCCA(n_components=10, reg=0.1, output="shared"), linear()), {}),
         "mkl": (
-            MKLClassifier(method="alignf", probability=True, random_state=random_state)
+            # no probability=True: the search Platt-scales its out-of-fold decision values once
+            MKLClassifier(method="alignf", random_state=random_state)
             if classify
             else MKLRegressor(method="alignf"),
             {},

@@ -55,7 +55,9 @@ _COMMON_DOC = """views : dict or None, default=None
         ``weight_rows`` sampled rows, then each kernel becomes a Nystroem
         feature map (scikit-learn's, ``n_landmarks`` landmarks) and a linear
         model is trained on the weighted, concatenated maps, so memory and
-        time grow linearly with the rows. ``"auto"``: exact up to 10000 rows.
+        time grow linearly with the rows. ``"auto"``: whichever costs less,
+        exact up to four rows per landmark (4000 rows with the default
+        ``n_landmarks``), where the exact kernels' n² overtakes the maps.
     n_landmarks : int, default=1000
         Landmarks per kernel of the Nystroem maps.
     weight_rows : int, default=2000
@@ -79,7 +81,9 @@ class _BaseMKL(BaseEstimator):
         "weight_rows": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     }
-    _EXACT_MAX = 10_000
+    # Rows per landmark up to which the exact kernels cost less than the Nystroem maps: kernels cost
+    # n² per view, maps n x n_landmarks; on 2 cores the two met near 4 rows per landmark (2 views).
+    _EXACT_ROWS_PER_LANDMARK = 4
 
     def _fit_kernels(self, X):
         """Validate X; the normalised training kernels, one per (view, kernel) spec.
@@ -171,7 +175,9 @@ class _BaseMKL(BaseEstimator):
         """Learn the weights; return the training design: a kernel (exact) or features (Nystroem)."""
         n = _num_samples(X)
         self.approx_ = (
-            self.approx if self.approx != "auto" else ("exact" if n <= self._EXACT_MAX else "nystroem")
+            self.approx
+            if self.approx != "auto"
+            else ("exact" if n <= self._EXACT_ROWS_PER_LANDMARK * self.n_landmarks else "nystroem")
         )
         if self.approx_ == "exact":
             kernels = self._fit_kernels(X)

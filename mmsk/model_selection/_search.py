@@ -26,11 +26,13 @@ from ..utils._compat import (
     HasMethods,
     Interval,
     StrOptions,
+    _fit_calibrator,
     _fit_context,
     _num_samples,
     _safe_indexing,
     available_if,
     check_is_fitted,
+    get_namespace,
 )
 from ._bootstrap import FAST_METRICS, RowScores, bootstrap_weights, greedy_ensemble, one_se_choice
 
@@ -73,19 +75,23 @@ def _fit_and_predict(
             fit_error=f"{type(exc).__name__}: {exc}",
             scores=dict.fromkeys(scorers, error_score),
             predictions=None,
+            decisions=None,
             masked={},
+            masked_decisions={},
         )
         return result
     result["fit_time"] = time.perf_counter() - start
     start = time.perf_counter()
     result["scores"] = {name: float(scorer(est, X_test, y_test)) for name, scorer in scorers.items()}
     result["predictions"] = _predictions(est, X_test, kind)
-    result["masked"] = {}
+    result["decisions"] = _decisions(est, X_test, kind)
+    result["masked"], result["masked_decisions"] = {}, {}
     for view, columns in mask_views.items():
         masked = X_test.copy()
         masked.iloc[:, columns] = np.nan
         try:
             result["masked"][view] = _predictions(est, masked, kind)
+            result["masked_decisions"][view] = _decisions(est, masked, kind)
         except Exception:  # noqa: BLE001 - a model that cannot predict without the view: no importance
             result["masked"][view] = None
     result["score_time"] = time.perf_counter() - start
@@ -104,6 +110,42 @@ def _predictions(est, X, kind):
         out[:, np.searchsorted(classes, est.classes_)] = proba  # a fold may lack a class
         return out
     return (np.asarray(est.predict(X))[:, None] == classes[None, :]).astype(float)
+
+
+def _decisions(est, X, kind):
+    """A classifier's decision values, (n, 1) for two classes, when it has no ``predict_proba``; else None."""
+    if kind["classes"] is None or hasattr(est, "predict_proba") or not hasattr(est, "decision_function"):
+        return None
+    if not np.array_equal(getattr(est, "classes_", []), kind["classes"]):
+        return None  # a fold without every class: no calibration
+    values = np.asarray(est.decision_function(X), dtype=float)
+    return values.reshape(len(values), -1)
+
+
+class _StoredDecisions:
+    """Stored decision values in a classifier's clothes (X: row numbers), for scikit-learn's calibrators."""
+
+    _estimator_type = "classifier"
+
+    def __init__(self, values, classes):
+        self.values = values
+        self.classes_ = classes
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags())  # fmt: skip
+
+    def decision_function(self, X):
+        values = self.values[np.asarray(X).ravel().astype(int)]
+        return values[:, 0] if values.shape[1] == 1 else values
+
+
+def _platt(estimator, decisions, y, classes):
+    """Sigmoid calibration of ``decisions`` (rows labelled ``y``): scikit-learn's, as a fitted wrapper."""
+    xp, _ = get_namespace(decisions)
+    return _fit_calibrator(estimator, decisions, y, classes, "sigmoid", xp)
 
 
 def _fit_features(features, X, y, train, test):
@@ -235,12 +277,22 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         parameters; ``strategy`` says whose.
     oof_predictions_ : ndarray of shape (n_candidates, n_samples, n_outputs)
         Each candidate's prediction of every row, from the fold that held the
-        row out: class probabilities in the order of ``classes_`` (one-hot
-        predicted labels for a classifier without ``predict_proba``), or the
-        predicted values (regression). NaN where not computed (a dropped,
-        skipped or failed candidate's folds).
+        row out: class probabilities in the order of ``classes_``, or the
+        predicted values (regression). A classifier without
+        ``predict_proba`` but with ``decision_function`` (an SVM) gets
+        Platt-scaled decision values (see ``calibrated_``); one with neither,
+        one-hot predicted labels. NaN where not computed (a dropped, skipped
+        or failed candidate's folds).
     oof_folds_ : ndarray of shape (n_samples,)
         The test fold of each row.
+    calibrated_ : list of int
+        Candidates whose probabilities are Platt-scaled decision values,
+        computed once from the folds' decision values: each fold's rows by the
+        sigmoid fitted on the other folds' rows, and the refit model by the
+        sigmoid fitted on every row's out-of-fold decision values (what
+        :class:`~sklearn.calibration.CalibratedClassifierCV` with the
+        search's folds and ``ensemble=False`` fits, without fitting the folds
+        again). The refit model is that CalibratedClassifierCV.
     masked_predictions_ : ndarray of shape (n_candidates, n_views, n_samples, n_outputs) or None
         With ``importance``: the out-of-fold predictions with each view of
         ``masked_views_`` made missing (all NaN) at predict time, laid out as
@@ -551,6 +603,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                     if r == 0 and len(rounds) > 1:
                         done_rows = np.concatenate([splits[k][1] for k in folds])
                         dropped = self._drop(oof, active, status, done_rows)
+                        if self._metric_name() not in ("accuracy", "balanced_accuracy"):
+                            # decision values are calibrated after the last fold; until then, labels only
+                            dropped = [c for c in dropped if fold_results[c][folds[0]]["decisions"] is None]
                         for c in dropped:
                             status[c] = DROPPED
                         bar.total -= len(dropped) * len(rounds[1])
@@ -576,6 +631,8 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                         if r["masked"].get(view) is not None:
                             masked[c, j, splits[r["fold"]][1]] = r["masked"][view]
             self.masked_predictions_ = masked
+        self._decisions = self._calibrate(fold_results, splits, status, y_arr)
+        self.calibrated_ = sorted(self._decisions)
         scores = self.cv_results_[
             "mean_test_score"
             if "mean_test_score" in self.cv_results_
@@ -609,9 +666,73 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             self.estimate_ = nested_estimate(self, X, y, groups=groups, cv=cv)
         if self.refit is not False:
             start = time.perf_counter()
-            self.best_estimator_ = self._build(entries, candidates, stages).fit(X, y)
+            self.best_estimator_ = self._attach_calibration(
+                self._build(entries, candidates, stages).fit(X, y)
+            )
             self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _calibrate(self, fold_results, splits, status, y):
+        """Platt-scale the out-of-fold decision values of classifiers without ``predict_proba``, once.
+
+        Each fold's rows get the sigmoid fitted on the other folds' rows: the
+        stored probabilities stay out-of-fold, and no model is fitted again.
+        Returns each such candidate's decision values of every row, which the
+        refit calibrates on.
+        """
+        found = {}
+        for c, results in enumerate(fold_results):
+            if status[c] != COMPLETE or any(r is None or r["decisions"] is None for r in results):
+                continue
+            D = np.empty((len(y), results[0]["decisions"].shape[1]))
+            for r in results:
+                D[splits[r["fold"]][1]] = r["decisions"]
+            rows = np.arange(len(y))
+            for r in results:
+                train, test = splits[r["fold"]]
+                sigmoid = _platt(_StoredDecisions(D, self.classes_), D[train], y[train], self.classes_)
+                self.oof_predictions_[c, test] = sigmoid.predict_proba(test)
+                for j, view in enumerate(self.masked_views_ if self.masked_predictions_ is not None else []):
+                    values = r["masked_decisions"].get(view)
+                    if values is not None:
+                        sigmoid.estimator = _StoredDecisions(values, self.classes_)
+                        self.masked_predictions_[c, j, test] = sigmoid.predict_proba(rows[: len(test)])
+            found[c] = D
+        return found
+
+    def _attach_calibration(self, model):
+        """Put the Platt scaling of each calibrated member of the fitted ``model`` around it."""
+        from sklearn.calibration import CalibratedClassifierCV
+
+        def wrap(c, fitted):
+            if hasattr(fitted, "steps"):
+                fitted.steps[-1] = (fitted.steps[-1][0], wrap(c, fitted.steps[-1][1]))
+                return fitted
+            # a voting ensemble's members learn the classes' codes: the labels in the member's terms
+            labels = fitted.classes_[np.searchsorted(self.classes_, self._y_scores.y)]
+            calibrated = CalibratedClassifierCV(fitted, method="sigmoid", ensemble=False)
+            calibrated.calibrated_classifiers_ = [_platt(fitted, self._decisions[c], labels, fitted.classes_)]
+            calibrated.classes_ = fitted.classes_
+            for name in ("n_features_in_", "feature_names_in_"):
+                if hasattr(fitted, name):
+                    setattr(calibrated, name, getattr(fitted, name))
+            return calibrated
+
+        members = self.ensemble_["members"] if self.choice_ == "ensemble" else [self.best_index_]
+        if not any(c in self._decisions for c in members):
+            return model
+        if self.choice_ != "ensemble":
+            return wrap(members[0], model)
+        vote = (
+            model.steps[-1][1]
+            if hasattr(model, "steps") and hasattr(model.steps[-1][1], "estimators_")
+            else model
+        )
+        for i, c in enumerate(members):
+            if c in self._decisions:
+                vote.estimators_[i] = wrap(c, vote.estimators_[i])
+                vote.named_estimators_[vote.estimators[i][0]] = vote.estimators_[i]
+        return model
 
     def _check_partition(self, splits, n):
         folds = np.full(n, -1)

@@ -4,11 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import log_loss
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
@@ -18,6 +21,7 @@ from sklearn.model_selection import (
     cross_val_predict,
 )
 from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
 
 from mmsk import persist
 from mmsk.fusion import EarlyFusionClassifier, FusionClassifier, LateFusionClassifier
@@ -287,3 +291,58 @@ def test_a_strategy_reads_two_feature_stages_side_by_side(tmp_path):
     assert np.isfinite(masked_note).all() and not np.allclose(masked_note, search.oof_predictions_[1])
     with pytest.raises(ValueError, match="reads the feature stage 'nosuch'"):
         StrategySearchCV([("both", model, {}, ("scaled", "nosuch"))], features=[("scaled", scaled)]).fit(X, y)
+
+
+class CountedSVC(LinearSVC):
+    """A linear SVM (decision values, no probabilities) that counts its fits."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_classifier_without_probabilities_is_calibrated_once_from_its_out_of_fold_decisions(tmp_path):
+    X, y = three_views(n=240)
+    y = np.where(y == 1, "yes", "no")
+    CountedSVC.fits = 0
+    svm = Pipeline([("impute", SimpleImputer()), ("svm", CountedSVC())])  # a masked view: its means
+    strategies = [("baseline", DummyClassifier(), {}), ("svm", svm, {})]
+    search = StrategySearchCV(strategies, cv=CV, drop=False, ensemble=False, importance=True, random_state=0)
+    search.fit(X, y)
+    assert search.calibrated_ == [1] and CountedSVC.fits == 3 + 1  # the folds and the refit, nothing more
+    # the refit model is scikit-learn's Platt scaling on cross-validated decision values, exactly
+    plain = Pipeline([("impute", SimpleImputer()), ("svm", LinearSVC())])
+    reference = CalibratedClassifierCV(plain, method="sigmoid", cv=CV, ensemble=False).fit(X, y)
+    np.testing.assert_allclose(search.predict_proba(X), reference.predict_proba(X), rtol=1e-10)
+    # stored: probabilities (each fold's rows calibrated on the other folds), not one-hot labels
+    oof = search.oof_predictions_[1]
+    np.testing.assert_allclose(oof.sum(axis=1), 1.0)
+    assert len(np.unique(oof[:, 1].round(6))) > 100
+    assert log_loss(y, oof) < log_loss(y, search.oof_predictions_[0])
+    masked = search.masked_predictions_[1, search.masked_views_.index("a")]
+    assert np.isfinite(masked).all() and log_loss(y, masked) > log_loss(y, oof)  # view a carries the class
+    persist.save(search.best_estimator_, tmp_path / "svm.skops")
+    loaded = persist.load(tmp_path / "svm.skops", trusted=["test_search.CountedSVC"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), search.predict_proba(X))
+
+
+def test_a_calibrated_member_of_the_ensemble_keeps_its_scaling():
+    rng = np.random.default_rng(0)
+    n = 300
+    y = rng.integers(0, 2, n)
+    X = pd.DataFrame(
+        np.hstack([rng.normal(size=(n, 3)) + 0.8 * y[:, None], rng.normal(size=(n, 3)) + 0.8 * y[:, None]]),
+        columns=[f"{v}__{i}" for v in "ab" for i in range(3)],
+    )
+    svm_b = Pipeline([("pick", only("b").steps[0][1]), ("svm", LinearSVC())])
+    search = StrategySearchCV([("only a", only("a"), {}), ("svm b", svm_b, {})], cv=CV, random_state=0).fit(
+        X, y
+    )
+    assert search.choice_ == "ensemble" and search.calibrated_ == [1]
+    vote = search.best_estimator_
+    reference = CalibratedClassifierCV(svm_b, method="sigmoid", cv=CV, ensemble=False).fit(X, y)
+    w = search.ensemble_["weights"]
+    expected = w[0] * clone(only("a")).fit(X, y).predict_proba(X) + w[1] * reference.predict_proba(X)
+    np.testing.assert_allclose(vote.predict_proba(X), expected, rtol=1e-10)
