@@ -132,7 +132,11 @@ def main(argv=None):
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument(
-        "--cost", type=int, nargs="*", default=None, help="exact against Nystroem, and calibration, at these rows"
+        "--cost",
+        type=int,
+        nargs="*",
+        default=None,
+        help="exact against Nystroem, and calibration, at these rows",
     )
     args = parser.parse_args(argv)
     if args.cost is not None:
