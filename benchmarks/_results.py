@@ -65,3 +65,23 @@ def write_section(name, body):
     tmp = RESULTS.with_suffix(".md.tmp")
     tmp.write_text(text)
     os.replace(tmp, RESULTS)  # never a half-written results file
+
+
+def section_tables(name):
+    """The Markdown tables of section ``name`` of RESULTS.md, in order, each as a list of dicts (or [])."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    found = re.search(re.escape(start) + "(.*?)" + re.escape(end), text, re.S)
+    tables, lines = [], (found.group(1).splitlines() if found else [])
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("|---"):
+            columns = [c.strip() for c in lines[i].strip("|").split("|")]
+            rows, i = [], i + 2
+            while i < len(lines) and lines[i].startswith("| "):
+                rows.append(dict(zip(columns, (c.strip() for c in lines[i].strip("|").split("|")))))
+                i += 1
+            tables.append(rows)
+            continue
+        i += 1
+    return tables

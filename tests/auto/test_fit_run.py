@@ -109,7 +109,7 @@ def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_p
     grid = strategy_grid("classification", [strategy], views=["voice", "photo", "numeric"], max_epochs=3)
     model = Pipeline([("features", union), ("model", grid[-1][1])])
     if strategy == "gbm":  # a thousand features over ten classes: fewer rounds keep the test short
-        model.set_params(model__max_iter=20)
+        model.set_params(model__max_iter=8)
     if strategy == "mkl":  # decision values, which the search calibrates: here, scikit-learn's calibration
         model = CalibratedClassifierCV(model, method="sigmoid", cv=2, ensemble=False)
     with warnings.catch_warnings():

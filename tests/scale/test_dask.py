@@ -66,7 +66,7 @@ def test_strategy_search_on_the_cluster_gives_the_local_leaderboard(client, shar
     search = StrategySearchCV(
         strategies,
         features=StandardScaler().set_output(transform="pandas"),
-        cv=StratifiedKFold(3, shuffle=True, random_state=0),
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
         random_state=0,
     )
     local = clone(search).set_params(n_jobs=1).fit(X, y)
