@@ -148,15 +148,20 @@ def test_a_hopeless_candidate_is_dropped_and_kept_in_the_results_marked():
     np.testing.assert_array_equal(kept.cv_results_["split0_test_score"], results["split0_test_score"])
 
 
-def test_complementary_views_choose_the_ensemble_which_round_trips(tmp_path):
-    """Two views that each carry half of the class: their average beats either, and the bootstrap says so."""
+def two_halves(n=300):
+    """Views a and b, each carrying the class as much as the other: their average beats either."""
     rng = np.random.default_rng(0)
-    n = 300
     y = rng.integers(0, 2, n)
     X = pd.DataFrame(
         np.hstack([rng.normal(size=(n, 3)) + 0.8 * y[:, None], rng.normal(size=(n, 3)) + 0.8 * y[:, None]]),
         columns=[f"{v}__{i}" for v in "ab" for i in range(3)],
     )
+    return X, y
+
+
+def test_complementary_views_choose_the_ensemble_which_round_trips(tmp_path):
+    """Two views that each carry half of the class: their average beats either, and the bootstrap says so."""
+    X, y = two_halves()
     strategies = [
         ("only a", only("a"), {}),
         ("only b", only("b"), {}),
@@ -329,13 +334,7 @@ def test_a_classifier_without_probabilities_is_calibrated_once_from_its_out_of_f
 
 
 def test_a_calibrated_member_of_the_ensemble_keeps_its_scaling():
-    rng = np.random.default_rng(0)
-    n = 300
-    y = rng.integers(0, 2, n)
-    X = pd.DataFrame(
-        np.hstack([rng.normal(size=(n, 3)) + 0.8 * y[:, None], rng.normal(size=(n, 3)) + 0.8 * y[:, None]]),
-        columns=[f"{v}__{i}" for v in "ab" for i in range(3)],
-    )
+    X, y = two_halves()
     svm_b = Pipeline([("pick", only("b").steps[0][1]), ("svm", LinearSVC())])
     search = StrategySearchCV([("only a", only("a"), {}), ("svm b", svm_b, {})], cv=CV, random_state=0).fit(
         X, y
