@@ -40,10 +40,19 @@ def split(shared_data):
     return X_train, y_train, X_test, X_missing, np.asarray(y_test)
 
 
+#: The families mmsk fit searches run in the default test run; the others with the slow tests.
+SEARCHED = ("concat", "attention")
+
+
 @pytest.mark.parametrize(
     "fusion",
     [
-        *[f for f in WITHOUT_DROPOUT if f != "tensor"],
+        *SEARCHED,
+        *[
+            pytest.param(f, marks=pytest.mark.slow)
+            for f in WITHOUT_DROPOUT
+            if f not in SEARCHED and f != "tensor"
+        ],
         pytest.param("tensor", marks=pytest.mark.slow),  # a 33**3-wide outer product: 80 s here
     ],
 )
