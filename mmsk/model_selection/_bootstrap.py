@@ -226,7 +226,11 @@ class RowScores:
 
 
 class _Replay:
-    """Stored predictions in an estimator's clothes, so that any scorer can read them (X: row numbers)."""
+    """Stored predictions in an estimator's clothes, so that any scorer (or calibrator) can read them.
+
+    X is row numbers. ``predictions`` are class probabilities or values, or a
+    classifier's decision values ((n, 1) for two classes) for calibration.
+    """
 
     def __init__(self, predictions, classes):
         self.predictions = predictions
@@ -256,6 +260,8 @@ class _Replay:
 
     def decision_function(self, X):
         p = self._rows(X)
+        if p.shape[1] == 1:  # stored decision values of two classes
+            return p[:, 0]
         return p[:, 1] if p.shape[1] == 2 else p
 
 

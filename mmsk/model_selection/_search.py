@@ -34,7 +34,7 @@ from ..utils._compat import (
     check_is_fitted,
     get_namespace,
 )
-from ._bootstrap import FAST_METRICS, RowScores, bootstrap_weights, greedy_ensemble, one_se_choice
+from ._bootstrap import FAST_METRICS, RowScores, _Replay, bootstrap_weights, greedy_ensemble, one_se_choice
 
 #: Candidate status in ``cv_results_["status"]``.
 COMPLETE, DROPPED, SKIPPED, FAILED = "complete", "dropped", "skipped", "failed"
@@ -120,26 +120,6 @@ def _decisions(est, X, kind):
         return None  # a fold without every class: no calibration
     values = np.asarray(est.decision_function(X), dtype=float)
     return values.reshape(len(values), -1)
-
-
-class _StoredDecisions:
-    """Stored decision values in a classifier's clothes (X: row numbers), for scikit-learn's calibrators."""
-
-    _estimator_type = "classifier"
-
-    def __init__(self, values, classes):
-        self.values = values
-        self.classes_ = classes
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import ClassifierTags, Tags, TargetTags
-
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags())  # fmt: skip
-
-    def decision_function(self, X):
-        values = self.values[np.asarray(X).ravel().astype(int)]
-        return values[:, 0] if values.shape[1] == 1 else values
 
 
 def _platt(estimator, decisions, y, classes):
@@ -690,12 +670,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             rows = np.arange(len(y))
             for r in results:
                 train, test = splits[r["fold"]]
-                sigmoid = _platt(_StoredDecisions(D, self.classes_), D[train], y[train], self.classes_)
+                sigmoid = _platt(_Replay(D, self.classes_), D[train], y[train], self.classes_)
                 self.oof_predictions_[c, test] = sigmoid.predict_proba(test)
                 for j, view in enumerate(self.masked_views_ if self.masked_predictions_ is not None else []):
                     values = r["masked_decisions"].get(view)
                     if values is not None:
-                        sigmoid.estimator = _StoredDecisions(values, self.classes_)
+                        sigmoid.estimator = _Replay(values, self.classes_)
                         self.masked_predictions_[c, j, test] = sigmoid.predict_proba(rows[: len(test)])
             found[c] = D
         return found
