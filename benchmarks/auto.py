@@ -206,7 +206,7 @@ AUTOGLUON = """
 import json, sys, time
 import pandas as pd
 from autogluon.tabular import TabularPredictor
-train, test, target, task, out = sys.argv[1:6]
+train, test, target, task, out, predictions = sys.argv[1:7]
 train, test = pd.read_csv(train), pd.read_csv(test)
 start = time.perf_counter()
 predictor = TabularPredictor(label=target, path=out, verbosity=0,
@@ -214,8 +214,28 @@ predictor = TabularPredictor(label=target, path=out, verbosity=0,
     eval_metric="accuracy" if task == "classification" else "r2").fit(train, presets="medium_quality")
 seconds = time.perf_counter() - start
 score = predictor.evaluate(test, silent=True)
+predictor.predict(test.drop(columns=target)).to_frame("prediction").to_csv(predictions, index=False)
 print(json.dumps({"seconds": seconds, "score": score["accuracy" if task == "classification" else "r2"]}))
 """
+
+
+def paired_difference(truth, ours, theirs, task, n_resamples=2000, seed=0):
+    """95% percentile interval of mmsk's score minus AutoGluon's, over resamples of the held-out rows."""
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(seed)
+    if task == "classification":
+        ours, theirs = ours.astype(str) == truth.astype(str), theirs.astype(str) == truth.astype(str)
+    else:
+        ours, theirs, truth = ours.astype(float), theirs.astype(float), truth.astype(float)
+    differences = []
+    for _ in range(n_resamples):
+        rows = rng.integers(0, len(truth), len(truth))
+        if task == "classification":
+            differences.append(ours[rows].mean() - theirs[rows].mean())
+        else:
+            differences.append(r2_score(truth[rows], ours[rows]) - r2_score(truth[rows], theirs[rows]))
+    return np.percentile(differences, [2.5, 97.5])
 
 
 def part_two(name, work, seed, autogluon_python):
@@ -243,13 +263,16 @@ def part_two(name, work, seed, autogluon_python):
         script.write_text(AUTOGLUON)
         done = subprocess.run(
             [autogluon_python, str(script), str(root / "train.csv"), str(root / "test_labelled.csv"),
-             target, task, str(root / "ag")],
+             target, task, str(root / "ag"), str(root / "ag_predictions.csv")],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         ag = json.loads(done.stdout.strip().splitlines()[-1])
         row.update({"AutoGluon": round(ag["score"], 4), "AutoGluon s": round(ag["seconds"], 1)})
         row["time ratio (mmsk / AutoGluon)"] = round(seconds / ag["seconds"], 2)
         row["accuracy >= AutoGluon"] = "yes" if mmsk_score >= ag["score"] else "NO"
+        theirs = pd.read_csv(root / "ag_predictions.csv")["prediction"].to_numpy()
+        low, high = paired_difference(truth, predicted.to_numpy(), theirs, task)
+        row["mmsk - AutoGluon [95%]"] = f"{mmsk_score - ag['score']:+.4f} [{low:+.4f}, {high:+.4f}]"
     print(row, flush=True)
     return row
 

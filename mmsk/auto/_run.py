@@ -15,6 +15,7 @@ never discards the model.
 import platform
 import time
 import traceback
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,6 +52,9 @@ from ._strategies import (
 
 #: ``status`` of a run when every step succeeded, and when an explanation step failed.
 COMPLETE, PARTIAL = "complete", "partial"
+#: Rows from which the search runs its fits on every core by default: below them, starting the
+#: worker processes (each imports torch) costs about what the fits do.
+PARALLEL_MIN_ROWS = 1000
 
 
 def write_json(path, data):
@@ -418,6 +422,7 @@ class FitRun:
             n_rows=len(rows.y),
             n_features=rows.features.shape[1],
             n_classes=n_classes if self.task == "classification" else None,
+            widths=Counter(str(c).partition("__")[0] for c in rows.features.columns),
             max_epochs=s.max_epochs,
             # a validation split of 10% with a few rows of every class
             early_stopping=0.1 * n_train >= max(10, 2 * n_classes),
@@ -448,11 +453,18 @@ class FitRun:
             importance=s.importance == "mask",
             time_limit=s.time_limit,
             always_run=always,
-            n_jobs=s.n_jobs,
+            n_jobs=self.n_jobs(len(rows.y)),
             error_score=np.nan,
             progress=s.progress,
             random_state=s.random_state,
         )
+
+    def n_jobs(self, n_rows):
+        """The search's parallel fits: the setting, else every core on tables large enough to pay."""
+        s = self.settings
+        if s.n_jobs is not None or s.dask is not None:
+            return s.n_jobs
+        return -1 if n_rows >= PARALLEL_MIN_ROWS else None
 
     def search(self, rows):
         """Cross-validate every candidate once, keep their predictions; write the leaderboard.

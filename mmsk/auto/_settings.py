@@ -77,7 +77,10 @@ class FitSettings:
     on_error : {"raise", "nan"}, default="raise"
     max_epochs : int, default=60
     n_jobs : int, default=None
-        Parallel (candidate, fold) fits.
+        Parallel (candidate, fold) fits, and the ensemble's members refit
+        side by side. None: every core (``-1``) on tables of at least
+        ``PARALLEL_MIN_ROWS`` (1000) rows, where the fits outweigh starting
+        the worker processes, else one; under ``dask``, every worker.
     dask : str, default=None
         Address of a Dask scheduler (or a scheduler file) whose workers run the fits.
     progress : bool, default=True
@@ -141,7 +144,7 @@ class FitSettings:
         choices=("raise", "nan"),
     )  # fmt: skip
     max_epochs: int = _opt(60, "Epochs of the deep fusion nets.", flag="--epochs", type=int)
-    n_jobs: int = _opt(None, "Parallel fits in the search.", type=int)
+    n_jobs: int = _opt(None, "Parallel fits in the search (default: every core from 1000 rows).", type=int)
     dask: str = _opt(None, "A Dask scheduler address (tcp://host:8786) or scheduler file whose workers run "
                      "the fits.", metavar="ADDRESS")  # fmt: skip
     progress: bool = _opt(True, "No progress bars.", flag="--no-progress", action="store_false")

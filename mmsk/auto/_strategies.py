@@ -78,18 +78,30 @@ def _features_of(views):
     return make_column_selector(f"^(?:{'|'.join(re.escape(v) for v in views)})__", dtype_include="number")
 
 
-def _early_words(text_views, other_views, model):
+def _early_words(text_views, other_views, numeric_views, model):
     """``model`` on the words of each text view beside the features of every other view.
 
     Reads the modality union's output and :func:`columns_stage`'s side by side.
+    The features of ``numeric_views`` pass through ``PolynomialFeatures``
+    (step ``columntransformer__numeric__polynomialfeatures``): degree 1 keeps
+    them as they are, degree 2 adds their squares and pairwise products.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    def imputer():
+        return SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)
 
     parts = [(f"{view} words", _vectorizer(), raw) for view, raw in text_views.items()]
-    imputer = SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)
-    parts.append(("views", imputer, _features_of(other_views)))
+    rest = [v for v in other_views if v not in numeric_views]
+    if numeric_views:
+        products = PolynomialFeatures(degree=1, include_bias=False)
+        products = make_pipeline(imputer(), products, StandardScaler())
+        parts.append(("numeric", products, _features_of(numeric_views)))
+    if rest:
+        parts.append(("views", imputer(), _features_of(rest)))
     return make_pipeline(ColumnTransformer(parts), model)
 
 
@@ -139,6 +151,8 @@ def columns_stage(columns):
 FEATURES, TABLE, COLUMNS = "features", "table", "columns"
 #: Rows above which the exact-kernel MKL is left out of the default search (its kernels grow as n²).
 MKL_MAX_ROWS = 6000
+#: Numeric columns up to which ``early (words)`` also tries their pairwise products (up to 465).
+MAX_PRODUCT_COLUMNS = 30
 #: Features times trees per boosting round (one, or one per class) above which gradient boosting is
 #: left out of the default search: on 2 cores, 2000 such feature-trees cost about 1 s per round of
 #: 2000 rows, and a thousand-column image or audio view over ten classes costs a minute per fold.
@@ -156,6 +170,7 @@ def strategy_grid(
     n_rows=None,
     n_features=None,
     n_classes=None,
+    widths=None,
     max_epochs=60,
     early_stopping=False,
     random_state=0,
@@ -194,6 +209,11 @@ def strategy_grid(
         ``strategies=None``, gradient boosting is left out when features
         times trees per round (one per class beyond two) exceed
         :data:`GBM_MAX_COST`.
+    widths : mapping of str to int, default=None
+        Columns of each view in the feature stage. ``"early (words)"`` tries
+        the pairwise products of the numeric views' columns (a
+        ``PolynomialFeatures`` degree of 1 or 2) when they have at most
+        :data:`MAX_PRODUCT_COLUMNS` columns in all (None: unknown, tried).
     max_epochs : int, default=60
         Epochs of the deep fusion networks.
     early_stopping : bool, default=False
@@ -318,8 +338,13 @@ def strategy_grid(
             continue
         grid.append((name, *entries[name], FEATURES))
         if name == "early" and text and others:
+            numeric = [v for v in others if kinds.get(v) == "numeric"]
             words = {"logisticregression__C": [0.3, 3.0, 30.0]} if classify else {}
-            grid.append((f"early {WORDS}", _early_words(text, others, linear()), words, (FEATURES, COLUMNS)))
+            width = None if widths is None else sum(widths.get(v, 0) for v in numeric)
+            if numeric and (width is None or width <= MAX_PRODUCT_COLUMNS):
+                words["columntransformer__numeric__polynomialfeatures__degree"] = [1, 2]
+            estimator = _early_words(text, others, numeric, linear())
+            grid.append((f"early {WORDS}", estimator, words, (FEATURES, COLUMNS)))
     return grid
 
 

@@ -914,10 +914,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             for c, (est, stage) in zip(self.ensemble_["members"], chosen)
         ]
         weights = self.ensemble_["weights"]
+        # the members are fitted side by side, with the search's n_jobs
         vote = (
-            VotingClassifier(named, voting="soft", weights=weights)
+            VotingClassifier(named, voting="soft", weights=weights, n_jobs=self.n_jobs)
             if self._classifier
-            else VotingRegressor(named, weights=weights)
+            else VotingRegressor(named, weights=weights, n_jobs=self.n_jobs)
         )
         return self._pipeline(self._stage(stages, chosen[0][1]), vote) if same else vote
 
