@@ -6,7 +6,14 @@ paths, audio paths, numbers) into view-prefixed feature columns
 those views by name, so Pipeline, GridSearchCV and cross_val_score just work.
 """
 
-from ._views import missing_view_masks, resolve_views, view_feature_names
+from ._views import (
+    missing_view_masks,
+    resolve_sequences,
+    resolve_views,
+    sequence_arrays,
+    sequence_frame,
+    view_feature_names,
+)
 from .compose import make_modality_union
 
 __version__ = "0.1.0.dev0"
@@ -15,6 +22,9 @@ __all__ = [
     "__version__",
     "make_modality_union",
     "missing_view_masks",
+    "resolve_sequences",
     "resolve_views",
+    "sequence_arrays",
+    "sequence_frame",
     "view_feature_names",
 ]

@@ -14,11 +14,20 @@ nowhere else. A *view* is a named group of columns. Views are either
 
 A row whose columns of one view are *all* NaN has that modality missing; any
 other NaN is an error.
+
+A view can also be a *sequence*: T steps of the same d features, stored as
+T·d columns named ``<view>__t{t:02d}_<feature>`` (:func:`sequence_column`).
+Its shape is read from the names (:func:`resolve_sequences`), so a CSV file
+keeps it. In a sequence view a step whose columns are all NaN is padding (a
+row shorter than T steps); estimators that read time accept it, every other
+estimator rejects it with an error that names
+:class:`~mmsk.compose.TemporalPooling`.
 """
 
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -34,12 +43,19 @@ __all__ = [
     "view_feature_names",
     "per_view",
     "stacked_view_bounds",
+    "sequence_column",
+    "resolve_sequences",
+    "sequence_step_masks",
+    "sequence_frame",
+    "sequence_arrays",
 ]
 
 #: Separator between a view name and a feature name, as ColumnTransformer writes it.
 VIEW_SEP = "__"
 
 _MAX_LISTED = 5
+#: A sequence view's feature name: ``t<step>_<feature>`` (steps from 0).
+_STEP = re.compile(r"t(\d+)_(.+)", re.DOTALL)
 
 
 def _shorten(items, limit=_MAX_LISTED):
@@ -220,6 +236,175 @@ def resolve_views(views, *, n_features, feature_names=None, X=None, min_views=1)
     return resolved
 
 
+def sequence_column(view, step, feature):
+    """The column name of ``feature`` at ``step`` of the sequence view ``view``.
+
+    Examples
+    --------
+    >>> from mmsk._views import sequence_column
+    >>> sequence_column("audio", 3, "mfcc_0")
+    'audio__t03_mfcc_0'
+    """
+    return f"{view}{VIEW_SEP}t{step:02d}_{feature}"
+
+
+def _step_grid(names):
+    """``(positions (T, d), features)`` when ``names`` are a complete step x feature grid, else None.
+
+    ``names`` are a view's feature names without the view (``t03_mfcc_0``).
+    """
+    steps: dict[int, dict[str, int]] = {}
+    for i, name in enumerate(names):
+        match = _STEP.fullmatch(str(name))
+        if match is None:
+            return None
+        step, feature = int(match.group(1)), match.group(2)
+        if feature in steps.setdefault(step, {}):  # t5 and t05
+            return None
+        steps[step][feature] = i
+    if not steps or sorted(steps) != list(range(len(steps))):
+        return None
+    features = list(steps[0])
+    if any(set(steps[t]) != set(features) for t in steps):
+        return None
+    return np.asarray([[steps[t][f] for f in features] for t in range(len(steps))], dtype=np.intp), features
+
+
+def _view_features(view, idx, feature_names):
+    """The names of a view's columns without their ``<view>__`` prefix (or None without names)."""
+    if feature_names is None:
+        return None
+    prefix = f"{view}{VIEW_SEP}"
+    names = np.asarray(feature_names, dtype=object)[idx]
+    return [str(n)[len(prefix) :] if str(n).startswith(prefix) else str(n) for n in names]
+
+
+def resolve_sequences(view_indices, *, feature_names=None, steps=None):
+    """The sequence views among resolved views, as a grid of column positions.
+
+    Parameters
+    ----------
+    view_indices : dict of str to ndarray of int
+        Output of :func:`resolve_views`.
+    feature_names : array-like of str, default=None
+        Column names of X. A view whose columns are named
+        ``<view>__t{t}_<feature>`` for every step ``t`` from 0 to T-1 and
+        the same features at each step is a sequence view; any other view
+        is a plain view.
+    steps : int or mapping of str to int, default=None
+        Read views by position instead: the columns of each view (every
+        view for an int, the named ones for a mapping) are its steps one
+        after the other, ``steps`` of them, each of the same width.
+
+    Returns
+    -------
+    sequences : dict of str to ndarray of int, shape (T, d)
+        For each sequence view, the column of X of feature ``j`` at step
+        ``t``; plain views are left out.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` does not divide a view's columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk import resolve_sequences, resolve_views
+    >>> names = ["a__t00_x", "a__t00_y", "a__t01_x", "a__t01_y", "b__z"]
+    >>> views = resolve_views(None, n_features=5, feature_names=names)
+    >>> resolve_sequences(views, feature_names=names)
+    {'a': array([[0, 1],
+           [2, 3]])}
+    """
+    if feature_names is not None:
+        feature_names = np.asarray(feature_names, dtype=object)
+    if steps is not None:
+        wanted = per_view(steps, view_indices, "steps") if isinstance(steps, Mapping) else None
+        sequences = {}
+        for view, idx in view_indices.items():
+            n_steps = steps if wanted is None else wanted[view]
+            if n_steps is None:
+                continue
+            if not isinstance(n_steps, numbers.Integral) or n_steps < 1 or idx.size % n_steps:
+                raise ValueError(
+                    f"steps={n_steps!r} for view {view!r}: its {idx.size} columns are not that many "
+                    f"steps of equal width; give a positive number of steps that divides {idx.size}."
+                )
+            sequences[view] = np.asarray(idx, dtype=np.intp).reshape(int(n_steps), -1)
+        return sequences
+    if feature_names is None:
+        return {}
+    sequences = {}
+    for view, idx in view_indices.items():
+        grid = _step_grid(_view_features(view, idx, feature_names))
+        if grid is not None:
+            sequences[view] = np.asarray(idx, dtype=np.intp)[grid[0]]
+    return sequences
+
+
+def sequence_step_masks(X, sequences):
+    """Per sequence view, which steps of each row hold values (are not padding).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sequences : dict of str to ndarray of int, shape (T, d)
+        Output of :func:`resolve_sequences`.
+
+    Returns
+    -------
+    masks : dict of str to ndarray of bool, shape (n_samples, T)
+        True where the step has values; a row's length is its count of True.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk._views import sequence_step_masks
+    >>> X = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, np.nan, np.nan]])
+    >>> sequence_step_masks(X, {"a": np.array([[0, 1], [2, 3]])})["a"]
+    array([[ True,  True],
+           [ True, False]])
+    """
+    X = np.asarray(X, dtype=float)
+    return {view: ~np.isnan(X[:, grid]).all(axis=2) for view, grid in sequences.items()}
+
+
+def _padding_hint(view, idx, feature_names):
+    """What to do when a sequence view with padding steps reaches an estimator that reads vectors."""
+    grid = _step_grid(_view_features(view, idx, feature_names) or [])
+    if grid is None:
+        return ""
+    n_steps, width = grid[0].shape
+    return (
+        f" View {view!r} is a sequence view ({n_steps} steps of {width} features); a step whose "
+        f"columns are all NaN is padding, which this estimator cannot read: it reads each view as one "
+        f"vector. Put mmsk.compose.TemporalPooling before it (statistics over time), or use an "
+        f"estimator that reads sequences."
+    )
+
+
+def _check_steps(view, grid, X, row_labels, feature_names):
+    """Raise when a row of a sequence view has NaN in part of a step (padding is a whole step)."""
+    values = X[:, grid.ravel()]
+    values = np.asarray(values.toarray() if sp.issparse(values) else values, dtype=float)
+    nan = np.isnan(values).reshape(len(values), *grid.shape)
+    counts = nan.sum(axis=2)
+    partial = np.argwhere((counts > 0) & (counts < grid.shape[1]))
+    if not partial.size:
+        return
+    row, step = (int(i) for i in partial[0])
+    label = _row_label(row_labels, row)
+    cols = grid[step][nan[row, step]]
+    cols = [str(feature_names[c]) for c in cols] if feature_names is not None else cols.tolist()
+    raise ValueError(
+        f"Row {label!r}: view {view!r} has NaN in {int(counts[row, step])} of the {grid.shape[1]} "
+        f"columns of step {step} ({_shorten(cols)}). In a sequence view a step is padding when all "
+        f"its columns are NaN, and the view is missing when every step is; any other NaN is an "
+        f"error. {len({int(r) for r, _ in partial})} row(s) are affected. Impute those values first."
+    )
+
+
 def _nan_counts(X, idx):
     """Per-row count of NaN entries of X among columns idx (dense or sparse X)."""
     if sp.issparse(X):
@@ -236,11 +421,12 @@ def _row_label(row_labels, row):
     return label.item() if isinstance(label, np.generic) else label
 
 
-def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
+def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None, sequences=None):
     """Per-view masks of the rows where that view is missing.
 
     A view is missing for a row when *all* of that row's columns in the view
-    are NaN. A NaN anywhere else is an error.
+    are NaN. A NaN anywhere else is an error, except in the views of
+    ``sequences``, where a step whose columns are all NaN is padding.
 
     Parameters
     ----------
@@ -252,6 +438,9 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
         Labels used to name rows in error messages (a DataFrame's index).
     feature_names : array-like of str, default=None
         Column names used in error messages.
+    sequences : dict of str to ndarray of int, shape (T, d), default=None
+        Output of :func:`resolve_sequences`: the views whose padding steps
+        the caller reads.
 
     Returns
     -------
@@ -261,7 +450,8 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
     Raises
     ------
     ValueError
-        If a row has NaN in some but not all columns of a view.
+        If a row has NaN in some but not all columns of a view (of a step,
+        in a sequence view).
 
     Examples
     --------
@@ -277,8 +467,13 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
         if X.dtype.kind in "fc" and np.isfinite(np.add.reduce(X, axis=None)):
             return {view: np.zeros(X.shape[0], dtype=bool) for view in view_indices}
     masks = {}
+    sequences = sequences or {}
     for view, idx in view_indices.items():
         counts = _nan_counts(X, idx)
+        if view in sequences:
+            _check_steps(view, sequences[view], X, row_labels, feature_names)
+            masks[view] = counts == idx.size
+            continue
         partial = np.flatnonzero((counts > 0) & (counts < idx.size))
         if partial.size:
             row = int(partial[0])
@@ -294,6 +489,7 @@ def missing_view_masks(X, view_indices, *, row_labels=None, feature_names=None):
                 f"column of its view; any other NaN is an error. {partial.size} row(s) are "
                 f"affected. Impute those values first (e.g. sklearn.impute.SimpleImputer), or "
                 f"set the whole view to NaN for rows where the modality is missing."
+                + _padding_hint(view, idx, feature_names)
             )
         masks[view] = counts == idx.size
     return masks
@@ -307,6 +503,8 @@ def validate_multiview_data(
     reset,
     min_views=1,
     allow_missing_views=True,
+    sequences=False,
+    steps=None,
     **check_params,
 ):
     """Validate X (and y) like ``validate_data`` and resolve the estimator's views.
@@ -314,7 +512,7 @@ def validate_multiview_data(
     On ``reset=True`` the estimator's ``views`` parameter is resolved and stored
     as ``view_indices_`` (dict of view name to column positions); otherwise the
     fitted ``view_indices_`` is reused. NaN is allowed only as whole missing
-    views.
+    views, and, with ``sequences=True``, as padding steps of sequence views.
 
     Parameters
     ----------
@@ -329,6 +527,13 @@ def validate_multiview_data(
     min_views : int, default=1
     allow_missing_views : bool, default=True
         If False, a missing view is an error too.
+    sequences : bool, default=False
+        The estimator reads sequence views: on ``reset=True`` they are
+        resolved (:func:`resolve_sequences`, with ``steps``) and stored as
+        ``sequence_indices_``; their padding steps are allowed, and X with
+        another number of steps than at fit is an error that says so.
+    steps : int or mapping of str to int, default=None
+        Passed to :func:`resolve_sequences`.
     **check_params
         Passed to :func:`sklearn.utils.validation.validate_data`.
 
@@ -343,6 +548,8 @@ def validate_multiview_data(
     raw_X = X
     check_params.setdefault("ensure_all_finite", "allow-nan")
     no_y = isinstance(y, str) and y == "no_validation"
+    if sequences and not reset and steps is None and hasattr(raw_X, "columns"):
+        _check_same_steps(estimator, list(raw_X.columns))
     if no_y:
         X = validate_data(estimator, X, reset=reset, **check_params)
     else:
@@ -357,7 +564,17 @@ def validate_multiview_data(
             X=raw_X if hasattr(raw_X, "columns") else X,
             min_views=min_views,
         )
-    masks = missing_view_masks(X, estimator.view_indices_, row_labels=row_labels, feature_names=feature_names)
+    if reset and sequences:
+        estimator.sequence_indices_ = resolve_sequences(
+            estimator.view_indices_, feature_names=feature_names, steps=steps
+        )
+    masks = missing_view_masks(
+        X,
+        estimator.view_indices_,
+        row_labels=row_labels,
+        feature_names=feature_names,
+        sequences=estimator.sequence_indices_ if sequences else None,
+    )
     if X.shape[0]:
         all_missing = np.logical_and.reduce(list(masks.values()))
         if all_missing.any():
@@ -380,6 +597,23 @@ def validate_multiview_data(
     if no_y:
         return X, masks
     return X, y, masks
+
+
+def _check_same_steps(estimator, columns):
+    """Raise when a sequence view of X has another number of steps than the fitted one."""
+    fitted = estimator.sequence_indices_
+    names = np.asarray([str(c) for c in columns], dtype=object)
+    for view, grid in fitted.items():
+        own = np.flatnonzero([n.startswith(f"{view}{VIEW_SEP}") for n in names])
+        found = _step_grid(_view_features(view, own, names)) if own.size else None
+        if found is not None and found[0].shape != grid.shape:
+            n_steps, width = found[0].shape
+            raise ValueError(
+                f"View {view!r} of X is a sequence of {n_steps} steps of {width} features, but "
+                f"{type(estimator).__name__} was fitted on {grid.shape[0]} steps of {grid.shape[1]}. "
+                f"Give it sequences of {grid.shape[0]} steps: pad shorter ones with NaN steps "
+                f"(mmsk.sequence_frame pads ragged sequences) and resample or cut longer ones."
+            )
 
 
 def view_feature_names(view, names):
@@ -464,3 +698,141 @@ def stacked_view_bounds(sizes):
     widths = [e if isinstance(e, numbers.Integral) else len(e) for e in entries]
     edges = np.cumsum([0, *widths])
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _padded(view, values, width):
+    """A view's sequences as one (n, T, d) float array: ragged rows padded with NaN steps."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        if values.ndim != 3:
+            raise ValueError(
+                f"Sequences of view {view!r} must be an array of shape (n, T, d) or a list of (T_i, d) "
+                f"arrays; got an array of shape {values.shape}."
+            )
+        return values.astype(float, copy=False)
+    rows = [None if r is None else np.asarray(r, dtype=float) for r in values]
+    widths = {r.shape[1] for r in rows if r is not None and r.ndim == 2}
+    bad = [i for i, r in enumerate(rows) if r is not None and (r.ndim != 2 or len(widths) > 1)]
+    if bad or not widths:
+        raise ValueError(
+            f"Sequences of view {view!r}: each row must be a (T_i, d) array with the same d (or None "
+            f"for a missing view); row {bad[0] if bad else 0} is not."
+        )
+    d = widths.pop() if width is None else width
+    n_steps = max((len(r) for r in rows if r is not None), default=0)
+    out = np.full((len(rows), max(n_steps, 1), d), np.nan)
+    for i, r in enumerate(rows):
+        if r is not None:
+            out[i, : len(r)] = r
+    return out
+
+
+def sequence_frame(sequences, *, features=None, index=None):
+    """A table of sequence views from arrays: ``{view: (n, T, d)}`` to T·d columns per view.
+
+    Parameters
+    ----------
+    sequences : mapping of str to array-like
+        Each view's sequences: an array of shape ``(n, T, d)`` (NaN steps are
+        padding), or a list of ``n`` arrays of shape ``(T_i, d)`` (ragged:
+        padded with NaN steps to the longest; None or an empty array is a
+        missing view). Views may have different T. sktime's and aeon's
+        ``(n, d, T)`` panels are ``np.swapaxes(panel, 1, 2)``.
+    features : mapping of str to list of str, default=None
+        The d feature names of each view; default ``f0 ... f{d-1}``.
+    index : array-like, default=None
+        The table's index.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Columns ``<view>__t{t:02d}_<feature>``, step-major, view after view.
+
+    See Also
+    --------
+    sequence_arrays : The inverse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk import sequence_arrays, sequence_frame
+    >>> audio = np.arange(12.0).reshape(2, 3, 2)  # 2 rows, 3 steps, 2 features
+    >>> frame = sequence_frame({"audio": audio}, features={"audio": ["pitch", "energy"]})
+    >>> list(frame.columns[:3])
+    ['audio__t00_pitch', 'audio__t00_energy', 'audio__t01_pitch']
+    >>> np.array_equal(sequence_arrays(frame)["audio"], audio)
+    True
+    """
+    import pandas as pd
+
+    features = dict(features or {})
+    blocks = []
+    for view, values in sequences.items():
+        _check_view_name(view)
+        names = features.get(view)
+        array = _padded(view, values, None if names is None else len(names))
+        n, n_steps, width = array.shape
+        names = [f"f{j}" for j in range(width)] if names is None else [str(f) for f in names]
+        if len(names) != width:
+            raise ValueError(f"features[{view!r}] names {len(names)} features; the sequences have {width}.")
+        columns = [sequence_column(view, t, f) for t in range(n_steps) for f in names]
+        blocks.append(pd.DataFrame(array.reshape(n, -1), columns=columns, index=index))
+    if not blocks:
+        raise ValueError("sequences is empty; give at least one view.")
+    if len({len(b) for b in blocks}) > 1:
+        raise ValueError(
+            f"The views have different numbers of rows: {dict(zip(sequences, (len(b) for b in blocks)))}."
+        )
+    return pd.concat(blocks, axis=1)
+
+
+def sequence_arrays(X, *, ragged=False):
+    """The sequence views of a table, as arrays: the inverse of :func:`sequence_frame`.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Columns named ``<view>__t{t}_<feature>``; plain views are left out.
+    ragged : bool, default=False
+        False: one ``(n, T, d)`` float array per view, padding steps NaN.
+        True: a list of ``n`` arrays of shape ``(T_i, d)`` per view, without
+        the padding steps, and None where the view is missing.
+
+    Returns
+    -------
+    sequences : dict of str to ndarray or list
+        Each sequence view's values, steps in order, features in the
+        column order of step 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk import sequence_arrays, sequence_frame
+    >>> frame = sequence_frame({"video": [np.ones((1, 2)), np.zeros((3, 2)), None]})
+    >>> [None if r is None else r.shape for r in sequence_arrays(frame, ragged=True)["video"]]
+    [(1, 2), (3, 2), None]
+    """
+    if not hasattr(X, "columns"):
+        raise TypeError(
+            f"sequence_arrays reads the column names of a DataFrame; got {type(X).__name__}. "
+            f"Give the table as a DataFrame with columns '<view>__t{{t}}_<feature>'."
+        )
+    names = np.asarray([str(c) for c in X.columns], dtype=object)
+    out = {}
+    for view, grid in resolve_sequences(_prefixed_views(names), feature_names=names).items():
+        array = X.iloc[:, grid.ravel()].to_numpy(dtype=float).reshape(len(X), *grid.shape)
+        if not ragged:
+            out[view] = array
+            continue
+        present = ~np.isnan(array).all(axis=2)
+        out[view] = [row[keep] if keep.any() else None for row, keep in zip(array, present)]
+    return out
+
+
+def _prefixed_views(names):
+    """The views of the ``<view>__<feature>`` columns among ``names``, ignoring the others."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        view, sep, feature = name.partition(VIEW_SEP)
+        if sep and view and feature:
+            groups.setdefault(view, []).append(i)
+    return {view: np.asarray(idx, dtype=np.intp) for view, idx in groups.items()}

@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mmsk
 from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
-from mmsk.compose import ModalityUnion
+from mmsk.compose import ModalityUnion, TemporalPooling
 from mmsk.extract import (
     AudioEmbedder,
     AudioFeatures,
@@ -182,6 +182,10 @@ SETTINGS = {
     ),
     "ViewImputer": lambda: ViewImputer(views={"a": Columns("first"), "b": Columns("last")}),
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
+    # "a" is a one-step sequence (read by position), "b" a plain view passed through
+    "TemporalPooling": lambda: TemporalPooling(
+        views={"a": Columns("first"), "b": Columns("last")}, steps={"a": 1}, quantiles=(0.5,)
+    ),
     "StrategySearchCV": lambda: StrategySearchCV(
         [
             ("lr", LogisticRegression(), {"C": [0.1, 1.0]}),
