@@ -88,3 +88,31 @@ def test_every_public_module_imports_with_docstrings_stripped():
 def test_every_public_module_imports():
     for name in public_modules():
         importlib.import_module(name)
+
+
+def mutual_imports(package):
+    """Pairs of modules of ``package`` (e.g. ``fusion``) that import each other, in functions too."""
+    imports = {}
+    for path in sorted((ROOT / package).glob("*.py")):
+        siblings = set()
+        for _, module, names in _imported_modules(path):
+            if module[:2] == ["mmsk", package]:
+                # "from . import _a" names the module; "from ._a import x" is in the path
+                siblings.update(module[2:3] or [n for n in names if (ROOT / package / f"{n}.py").exists()])
+        imports[path.stem] = siblings - {path.stem}
+    pairs = {tuple(sorted((a, b))) for a, deps in imports.items() for b in deps if a in imports.get(b, ())}
+    return sorted(pairs)
+
+
+def test_no_two_fusion_modules_import_each_other():
+    assert mutual_imports("fusion") == []
+
+
+def test_the_mutual_import_check_sees_a_lazy_import(tmp_path, monkeypatch):
+    fake = tmp_path / "mmsk" / "fam"
+    fake.mkdir(parents=True)
+    (fake / "_a.py").write_text("from ._b import thing\n")
+    (fake / "_b.py").write_text("def f():\n    from ._a import other\n")
+    (fake / "_c.py").write_text("from . import _a\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path / "mmsk")
+    assert mutual_imports("fam") == [("_a", "_b")]

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from mmsk import missing_view_masks, resolve_sequences, resolve_views, sequence_arrays, sequence_frame
 from mmsk.compose import TemporalPooling
+from mmsk.datasets import make_event_timing
 from mmsk.fusion import EarlyFusionClassifier
 
 
@@ -171,3 +173,25 @@ def test_pooling_clones_pickles_and_cross_validates_in_a_pipeline():
     assert cross_val_score(make_pipeline(pooling, LogisticRegression()), frame, y, cv=3).mean() > 0.9
     means = make_pipeline(TemporalPooling(stats=["mean"]), LogisticRegression())
     assert cross_val_score(means, frame, y, cv=3).mean() < 0.7
+
+
+def test_event_timing_needs_time_pooled_statistics_score_at_chance():
+    X, y = make_event_timing(600, random_state=0)
+    assert y.mean() == 0.5 and X.shape == (600, 2 * 20 * 8)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    for model in (
+        LogisticRegression(max_iter=2000),
+        HistGradientBoostingClassifier(max_iter=50, random_state=0),
+    ):
+        pooled = make_pipeline(TemporalPooling(quantiles=(0.25, 0.75)), model)
+        assert cross_val_score(pooled, X, y, cv=cv).mean() <= 0.60
+    # read step by step, the events' coincidence is plain: the summed products of each view's
+    # projection on its own event pattern (its covariance's top direction) give it away
+    steps = sequence_arrays(X)
+    projected = []
+    for values in steps.values():
+        flat = values.reshape(-1, values.shape[2])
+        direction = np.linalg.eigh(flat.T @ flat)[1][:, -1]
+        projected.append(values @ direction)
+    together = (projected[0] * projected[1]).sum(axis=1, keepdims=True)
+    assert cross_val_score(LogisticRegression(), np.abs(together), y, cv=cv).mean() > 0.9

@@ -755,7 +755,7 @@ class FitRun:
         model = outcome.model
         path = self.out / WEIGHTS_FILE
         final = model.named_steps.get("model") if hasattr(model, "named_steps") else None
-        if getattr(final, "fusion", None) not in ("attention", "gated", "late", "hybrid"):
+        if not hasattr(final, "modality_weights"):  # a net whose fusion family has weights
             path.unlink(missing_ok=True)
             return None
         w = final.modality_weights(model.named_steps["features"].transform(rows.data))

@@ -8,7 +8,7 @@ from ._real import (
     load_pom,
     train_test_split_by_speaker,
 )
-from ._synthetic import make_multimodal_classification
+from ._synthetic import make_event_timing, make_multimodal_classification
 
 __all__ = [
     "bundled_data_home",
@@ -17,6 +17,7 @@ __all__ = [
     "load_coco_mini",
     "load_mfeat",
     "load_pom",
+    "make_event_timing",
     "make_multimodal_classification",
     "train_test_split_by_speaker",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
 
-from .._views import view_feature_names
+from .._views import sequence_column, view_feature_names
 from ._base import BUNDLED_DIR, DATA_ENV, dataset_dir, get_data_home
 
 # ----------------------------------------------------------------------------- mfeat
@@ -411,7 +411,7 @@ def load_coco_mini(data_home=None):
 _POM_VIEWS = {"audio": 43, "video": 41}
 _POM_STEPS = 20
 _POM_TARGETS = 17
-_POM_POOLING = ("mean", "mean_std", "flatten")
+_POM_POOLING = ("mean", "mean_std", "sequence")
 
 
 def _read_h5(path, expected_shape):
@@ -440,9 +440,9 @@ def _read_h5(path, expected_shape):
 
 def _pool_sequences(view, seq, pooling):
     n, steps, width = seq.shape
-    if pooling == "flatten":
-        names = [f"t{t}_f{f}" for t in range(steps) for f in range(width)]
-        return seq.reshape(n, -1), view_feature_names(view, names)
+    if pooling == "sequence":
+        names = [sequence_column(view, t, f"f{f}") for t in range(steps) for f in range(width)]
+        return seq.reshape(n, -1), np.asarray(names, dtype=object)
     stats = {"mean": seq.mean(axis=1)}
     if pooling == "mean_std":
         stats["std"] = seq.std(axis=1)
@@ -460,9 +460,10 @@ def load_pom(data_home=None, *, split="train", pooling="mean_std"):
         Folder holding ``cmu_pom/``; see :func:`get_data_home`.
     split : {"train", "valid", "test"}, default="train"
         600 / 100 / 203 segments.
-    pooling : {"mean", "mean_std", "flatten"}, default="mean_std"
-        How the 20-step sequences become tabular views: the mean over time,
-        the mean and standard deviation, or all steps flattened.
+    pooling : {"mean", "mean_std", "sequence"}, default="mean_std"
+        How the 20-step sequences become views: the mean over time, the
+        mean and standard deviation (``audio__f3_mean``), or sequence views
+        of every step (``audio__t00_f3``; see :func:`mmsk.sequence_frame`).
 
     Returns
     -------

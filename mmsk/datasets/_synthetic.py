@@ -144,3 +144,81 @@ def make_multimodal_classification(
     if return_latent:
         out.append({"shared": shared, "private": private})
     return tuple(out)
+
+
+def make_event_timing(
+    n_samples=2000,
+    *,
+    n_steps=20,
+    n_features=8,
+    amplitude=4.0,
+    noise=1.0,
+    random_state=None,
+):
+    """Two sequence views whose label is whether their events happen at the same time.
+
+    Each row has two views, ``a`` and ``b``, each ``n_steps`` steps of
+    ``n_features`` features of Gaussian noise. Each view has one event, a
+    fixed pattern of its own (norm ``amplitude``) added at two steps placed
+    symmetrically about the middle, ``o`` steps in from it (``o`` from 1 to
+    ``n_steps // 2 - 1``, never the first or last step). The label is 1 when
+    the two views have the same ``o``, so their events coincide, and 0
+    otherwise; the classes are balanced.
+
+    Every statistic over time of a view (mean, spread, extremes, quantiles,
+    first and last step, and the slope, since the two steps are symmetric
+    about the middle) has the same distribution whatever its ``o``, so
+    pooled statistics score at chance, however they are combined. A model
+    that reads both views step by step sees the events coincide.
+
+    Parameters
+    ----------
+    n_samples : int, default=2000
+    n_steps : int, default=20
+        Steps T of each view, at least 6.
+    n_features : int, default=8
+        Features d of each step.
+    amplitude : float, default=4.0
+        Norm of each view's event pattern.
+    noise : float, default=1.0
+        Standard deviation of the background.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_samples, 2 * n_steps * n_features)
+        Sequence views ``a__t{t:02d}_f{j}`` and ``b__t{t:02d}_f{j}``.
+    y : pandas.Series of shape (n_samples,)
+        1 when the events coincide.
+
+    Examples
+    --------
+    >>> from mmsk import sequence_arrays
+    >>> from mmsk.datasets import make_event_timing
+    >>> X, y = make_event_timing(100, n_steps=10, n_features=3, random_state=0)
+    >>> sequence_arrays(X)["a"].shape, float(y.mean())
+    ((100, 10, 3), 0.5)
+    """
+    from .._views import sequence_frame
+
+    if n_steps < 6:
+        raise ValueError(
+            f"n_steps must be at least 6 (events away from the first and last step); got {n_steps}."
+        )
+    rng = check_random_state(random_state)
+    offsets = np.arange(1, n_steps // 2)
+    y = rng.permutation(np.arange(n_samples) % 2)
+    o_a = rng.choice(offsets, n_samples)
+    shift = rng.randint(1, len(offsets), n_samples)  # another offset, uniformly
+    o_b = np.where(y == 1, o_a, offsets[(np.searchsorted(offsets, o_a) + shift) % len(offsets)])
+    rows = np.arange(n_samples)
+    views = {}
+    for view, offset in (("a", o_a), ("b", o_b)):
+        pattern = rng.normal(size=n_features)
+        pattern *= amplitude / np.linalg.norm(pattern)
+        values = rng.normal(scale=noise, size=(n_samples, n_steps, n_features))
+        middle = n_steps // 2
+        values[rows, middle - offset] += pattern
+        values[rows, n_steps - 1 - middle + offset] += pattern
+        views[view] = values
+    return sequence_frame(views), pd.Series(y, name="coincide")

@@ -56,6 +56,18 @@ def _pool(frames, stat):
     return np.percentile(frames, float(stat[1:]), axis=1)
 
 
+def _steps(frames, n_steps, resample):
+    """(n_steps, features) from a (features, n_frames) matrix: cut and NaN-padded, or interpolated."""
+    n = frames.shape[1]
+    if resample:
+        at = np.linspace(0, n - 1, n_steps)
+        return np.stack([np.interp(at, np.arange(n), row) for row in frames], axis=1)
+    out = np.full((n_steps, frames.shape[0]), np.nan)
+    keep = min(n, n_steps)
+    out[:keep] = frames[:, :keep].T
+    return out
+
+
 class AudioFeatures(BaseExtractor):
     """Audio features from a column of recordings, pooled to fixed-length vectors.
 
@@ -63,7 +75,8 @@ class AudioFeatures(BaseExtractor):
     array at ``sr``) with soundfile, mixes it to mono, resamples it to ``sr``
     with librosa, and computes the chosen feature families frame by frame with
     librosa, pooled over time with the chosen statistics (``output="stats"``),
-    or a fixed-size log-mel time-frequency image (``output="mel_frames"``).
+    or a fixed-size log-mel time-frequency image (``output="mel_frames"``),
+    or the families frame by frame as a sequence view (``output="frames"``).
 
     Parameters
     ----------
@@ -86,12 +99,21 @@ class AudioFeatures(BaseExtractor):
     n_mels : int, default=64
     n_fft : int, default=2048
     hop_length : int, default=512
-    output : {"stats", "mel_frames"}, default="stats"
+    output : {"stats", "mel_frames", "frames"}, default="stats"
         ``"mel_frames"`` gives a log-mel spectrogram (dB relative to the
         clip's peak) cropped or padded (with -80 dB) to ``n_frames`` frames,
         flattened band by band (``mel_{band}_t{frame}``) for deep models.
+        ``"frames"`` gives the families' values at each of ``n_frames``
+        frames, step after step (``t00_mfcc_0``, ..., ``t01_mfcc_0``): a
+        sequence view (see :func:`mmsk.sequence_frame`); ``stats``,
+        ``segments`` and the onset family's tempo do not apply.
     n_frames : int, default=64
-        Frames kept with ``output="mel_frames"``.
+        Frames kept with ``output="mel_frames"`` or ``"frames"``.
+    resample : bool, default=False
+        With ``output="frames"``: False keeps the first ``n_frames`` frames
+        and pads a shorter clip with padding steps (all NaN); True
+        interpolates each clip's frames linearly to exactly ``n_frames``
+        steps, so every clip spans the same steps whatever its length.
     trim_db : float or None, default=None
         Cut leading and trailing parts quieter than this many dB below the
         clip's peak before computing features (``librosa.effects.trim``), so
@@ -141,8 +163,9 @@ class AudioFeatures(BaseExtractor):
         "n_mels": [Interval(Integral, 1, None, closed="left")],
         "n_fft": [Interval(Integral, 16, None, closed="left")],
         "hop_length": [Interval(Integral, 1, None, closed="left")],
-        "output": [StrOptions({"stats", "mel_frames"})],
+        "output": [StrOptions({"stats", "mel_frames", "frames"})],
         "n_frames": [Interval(Integral, 1, None, closed="left")],
+        "resample": ["boolean"],
         "trim_db": [Interval(Real, 0, None, closed="neither"), None],
         "max_duration": [Interval(Real, 0, None, closed="neither"), None],
     }
@@ -160,6 +183,7 @@ class AudioFeatures(BaseExtractor):
         hop_length=512,
         output="stats",
         n_frames=64,
+        resample=False,
         trim_db=None,
         max_duration=600.0,
         on_error="raise",
@@ -177,6 +201,7 @@ class AudioFeatures(BaseExtractor):
         self.hop_length = hop_length
         self.output = output
         self.n_frames = n_frames
+        self.resample = resample
         self.trim_db = trim_db
         self.max_duration = max_duration
         self.on_error = on_error
@@ -274,8 +299,10 @@ class AudioFeatures(BaseExtractor):
     def _names(self):
         if self.output == "mel_frames":
             return [f"mel_{m}_t{t}" for m in range(self.n_mels) for t in range(self.n_frames)]
-        self._check_stats()
         rows = [row for _, family_rows in self._rows() for row in family_rows]
+        if self.output == "frames":
+            return [f"t{t:02d}_{row}" for t in range(self.n_frames) for row in rows]
+        self._check_stats()
         if self.segments == 1:
             names = [f"{row}_{stat}" for row in rows for stat in self.stats]
         else:
@@ -401,6 +428,8 @@ class AudioFeatures(BaseExtractor):
             else:
                 onset = librosa.onset.onset_strength(S=logmel, sr=self.sr)[np.newaxis]
                 blocks.append(onset)
+                if self.output == "frames":
+                    continue
                 tempo = float(
                     np.atleast_1d(
                         librosa.feature.tempo(onset_envelope=onset[0], sr=self.sr, hop_length=self.hop_length)
@@ -408,6 +437,8 @@ class AudioFeatures(BaseExtractor):
                 )
         frames = np.vstack(blocks)
         n = frames.shape[1]
+        if self.output == "frames":
+            return _steps(frames, self.n_frames, self.resample).ravel()
         pooled = []
         for k in range(self.segments):
             lo = min(k * n // self.segments, n - 1)

@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 
-from ..utils._compat import HasMethods, Interval
+from ..utils._compat import HasMethods, Interval, StrOptions
 from ..utils._docs import fill_doc
 from ._audio import _STAT, _pool
 from ._base import EXTRACTOR_DOCS, BaseExtractor, check_file
@@ -46,6 +46,12 @@ class VideoFeatures(BaseExtractor):
     stats : tuple of str, default=("mean", "std")
         Pooling over frames: ``mean``, ``std``, ``min``, ``max``, ``median`` or
         a percentile ``pNN``.
+    output : {"stats", "frames"}, default="stats"
+        ``"frames"``: no pooling; each sampled frame's features, frame after
+        frame (``t00_hog_3``, ..., ``t01_hog_3``), a sequence view (see
+        :func:`mmsk.sequence_frame`) of ``n_frames`` steps (``max_frames``
+        with ``every``). A video with fewer frames gets padding steps (all
+        NaN) after its last one.
     frame_shape : tuple of int, default=None
         (height, width) of the frames when X is numeric rows (a flattened
         grayscale clip per row); None: each value of a row is a 1x1 frame.
@@ -87,6 +93,7 @@ class VideoFeatures(BaseExtractor):
         "every": [Interval(Integral, 1, None, closed="left"), None],
         "max_frames": [Interval(Integral, 1, None, closed="left")],
         "stats": [tuple, list],
+        "output": [StrOptions({"stats", "frames"})],
         "frame_shape": [tuple, list, None],
         "max_pixels": [Interval(Integral, 1, None, closed="left")],
     }
@@ -99,6 +106,7 @@ class VideoFeatures(BaseExtractor):
         every=None,
         max_frames=256,
         stats=("mean", "std"),
+        output="stats",
         frame_shape=None,
         max_pixels=50_000_000,
         on_error="raise",
@@ -111,6 +119,7 @@ class VideoFeatures(BaseExtractor):
         self.every = every
         self.max_frames = max_frames
         self.stats = stats
+        self.output = output
         self.frame_shape = frame_shape
         self.max_pixels = max_pixels
         self.on_error = on_error
@@ -211,7 +220,8 @@ class VideoFeatures(BaseExtractor):
     def _fit_items(self, items, column, labels):
         from ._image import ImageFeatures
 
-        self._check_stats()
+        if self.output == "stats":
+            self._check_stats()
         if self.image_features is None:
             sub = ImageFeatures(features=("color_hist", "hog"), size=(64, 64))
         else:
@@ -239,9 +249,15 @@ class VideoFeatures(BaseExtractor):
 
         return settings_digest(self.image_features_)
 
+    def _steps(self):
+        return self.max_frames if self.every is not None else self.n_frames
+
     def _names(self):
+        names = self.image_features_.get_feature_names_out()
+        if self.output == "frames":
+            return [f"t{t:02d}_{n}" for t in range(self._steps()) for n in names]
         self._check_stats()
-        return [f"{n}_{s}" for n in self.image_features_.get_feature_names_out() for s in self.stats]
+        return [f"{n}_{s}" for n in names for s in self.stats]
 
     def _features(self, frames):
         from ._base import _run_chunk
@@ -251,6 +267,10 @@ class VideoFeatures(BaseExtractor):
         if bad:
             raise ValueError(f"a frame could not be featurised: {bad[0]}")
         per_frame = np.asarray(vectors, dtype=float).T  # (features, frames)
+        if self.output == "frames":
+            steps = np.full((self._steps(), per_frame.shape[0]), np.nan)  # padding after the last frame
+            steps[: per_frame.shape[1]] = per_frame.T[: self._steps()]
+            return steps.ravel()
         return np.column_stack([_pool(per_frame, s) for s in self.stats]).ravel()
 
 

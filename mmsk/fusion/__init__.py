@@ -11,22 +11,36 @@ from ._nets import FusionClassifier, FusionRegressor
 __all__ = [
     "CoTrainingClassifier",
     "ContrastiveDualEncoder",
+    "ConvSequenceEncoder",
     "EarlyFusionClassifier",
     "EarlyFusionRegressor",
     "FusionClassifier",
     "FusionRegressor",
+    "GRUEncoder",
     "LateFusionClassifier",
     "MultimodalAutoencoder",
     "MultimodalVAE",
     "SpectrogramEncoder",
+    "StepMLP",
+    "TransformerSequenceEncoder",
     "ViewImputer",
 ]
 
 
-def __getattr__(name):
-    # The torch modules are imported on first use, so that importing mmsk does not import torch.
-    if name == "SpectrogramEncoder":
-        from ._encoders import SpectrogramEncoder
+#: The view encoders (torch modules) by the module that holds them: imported on first use, so
+#: that importing mmsk does not import torch.
+_ENCODERS = {
+    "SpectrogramEncoder": "._encoders",
+    "StepMLP": "._sequence_modules",
+    "GRUEncoder": "._sequence_modules",
+    "TransformerSequenceEncoder": "._sequence_modules",
+    "ConvSequenceEncoder": "._sequence_modules",
+}
 
-        return SpectrogramEncoder
+
+def __getattr__(name):
+    if name in _ENCODERS:
+        import importlib
+
+        return getattr(importlib.import_module(_ENCODERS[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

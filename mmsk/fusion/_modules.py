@@ -4,16 +4,20 @@
 and a mask of which views each row has. Each view goes through its encoder
 (the built-in MLP or a module of the user's choosing) to an embedding; the
 embeddings ``H`` (batch, views, embed) and the mask go to one fusion family
-from ``FUSION_FAMILIES``. Every family reads the mask, so a missing view is
+of the table in ``_families.py``. Every family reads the mask, so a missing view is
 masked out, never taken as a real all-zero observation, and returns
 ``(output, weights)``: the logits (or regression outputs) and its per-row view
 weights, or None when it has none.
 """
 
+import importlib
+
 import torch
 import torch.nn as nn
 
-from ._nets import FUSIONS
+from .._views import stacked_view_bounds
+from ._families import FAMILIES
+from ._sequence_modules import StepMLP, masked_mean
 
 _MAX_TENSOR = 200_000  # largest outer-product size "tensor" fusion accepts
 
@@ -157,17 +161,12 @@ class GatedFusion(nn.Module):
         return self.head((gates[:, :, None] * proj).sum(dim=1)), gates
 
 
-#: Fusion family name -> module class; adding a family is one class and one entry.
-FUSION_FAMILIES = {
-    "concat": ConcatFusion,
-    "late": LateFusion,
-    "hybrid": HybridFusion,
-    "attention": AttentionFusion,
-    "tensor": TensorFusion,
-    "low_rank_tensor": LowRankTensorFusion,
-    "gated": GatedFusion,
-}
-assert tuple(FUSION_FAMILIES) == FUSIONS, "FUSIONS in _nets.py lists the families without importing torch"
+def family_module(name):
+    """The module class of the fusion family ``name``, from the families' table."""
+    if name not in FAMILIES:
+        raise ValueError(f"fusion={name!r}; choose among {tuple(FAMILIES)}.")
+    module, _, cls = FAMILIES[name].path.rpartition(".")
+    return getattr(importlib.import_module(module), cls)
 
 
 def mlp_encoder(n_features, embed, hidden=64, dropout=0.0):
@@ -177,23 +176,40 @@ def mlp_encoder(n_features, embed, hidden=64, dropout=0.0):
     )
 
 
-def _checked_encoder(factory, kwargs, n_features, embed, view):
-    """``factory(n_features, embed, **kwargs)``, checked to map (rows, n_features) to (rows, embed)."""
-    module = factory(n_features, embed, **kwargs)
+def _checked_encoder(factory, kwargs, n_features, embed, view, n_steps=None):
+    """``factory(n_features, embed, **kwargs)``, checked on a probe of two rows.
+
+    A temporal encoder (``reads_sequences``) of a view of ``n_steps`` steps gets
+    the features of one step and must map (rows, T, d) and the step mask to
+    (rows, T, embed); any other encoder maps (rows, n_features) to (rows, embed).
+    """
+    temporal = bool(getattr(factory, "reads_sequences", False))
+    if temporal and n_steps is None:
+        raise ValueError(
+            f"The encoder of view {view!r} reads sequences, but {view!r} is not a sequence view: name its "
+            f"columns '<view>__t<step>_<feature>' (see mmsk.sequence_frame), or give it a plain encoder."
+        )
+    width = n_features // n_steps if temporal else n_features
+    module = factory(width, embed, **kwargs)
     if not isinstance(module, nn.Module):
         raise TypeError(
             f"The encoder of view {view!r} must build a torch.nn.Module; got {type(module).__name__}."
         )
     module.eval()
     with torch.no_grad():
-        shape = tuple(module(torch.zeros(2, n_features)).shape)
+        if temporal:
+            shape = tuple(module(torch.zeros(2, n_steps, width), torch.ones(2, n_steps)).shape)
+        else:
+            shape = tuple(module(torch.zeros(2, n_features)).shape)
     module.train()
-    if shape != (2, embed):
+    expected = (2, n_steps, embed) if temporal else (2, embed)
+    if shape != expected:
+        given = f"(2, {n_steps}, {width})" if temporal else f"2 rows of {n_features} columns"
         raise ValueError(
-            f"The encoder of view {view!r} maps 2 rows of {n_features} columns to shape {shape}; it must "
-            f"give (rows, {embed}) (the estimator's embed_dim)."
+            f"The encoder of view {view!r} maps {given} to shape {shape}; it must give {expected} "
+            f"(the estimator's embed_dim is {embed})."
         )
-    return module
+    return module, temporal
 
 
 class FusionNet(nn.Module):
@@ -206,7 +222,7 @@ class FusionNet(nn.Module):
     n_out : int
         Outputs (classes or targets).
     fusion : str
-        A key of ``FUSION_FAMILIES``.
+        A family of ``_families.FAMILIES``.
     hidden : int
         Hidden width of the built-in encoders and of the heads.
     embed : int
@@ -219,11 +235,23 @@ class FusionNet(nn.Module):
         Training only: each present view of a row is masked out with this
         probability (at least one view is always kept).
     encoders : sequence or None
-        One entry per view: None for the built-in MLP, or ``(factory,
+        One entry per view: None for the built-in encoder, or ``(factory,
         kwargs)`` where ``factory(n_features, embed, **kwargs)`` builds a
-        module mapping the view's columns to its embedding.
+        module mapping the view's columns to its embedding (a temporal
+        encoder, with ``reads_sequences``, gets a step's features and maps
+        its steps to one embedding per step).
     names : sequence of str or None
         The views' names, for error messages.
+    steps : sequence of int or None
+        Steps T of each view: an int for a sequence view (its columns step
+        after step), None for a plain view. The built-in encoder of a
+        sequence view is :class:`StepMLP` in a temporal family and the MLP
+        over all its columns in the others.
+
+    The input is ``x`` (the views side by side), ``mask`` (rows, views) and,
+    with sequence views, ``step_mask``: (rows, sum of their T), 1 where a step
+    holds values. A temporal family reads each view's steps (a plain view as
+    one step); the others read each view's mean over its present steps.
     """
 
     def __init__(
@@ -238,32 +266,58 @@ class FusionNet(nn.Module):
         modality_dropout=0.0,
         encoders=None,
         names=None,
+        steps=None,
     ):
         super().__init__()
-        if fusion not in FUSION_FAMILIES:
-            raise ValueError(f"fusion={fusion!r}; choose among {tuple(FUSION_FAMILIES)}.")
+        family = family_module(fusion)
+        self.temporal = FAMILIES[fusion].temporal
         self.slices = [tuple(s) for s in slices]
         self.modality_dropout = modality_dropout
         V = len(self.slices)
         specs = list(encoders) if encoders is not None else [None] * V
         names = list(names) if names is not None else [str(v) for v in range(V)]
-        self.encoders = nn.ModuleList(
-            [
-                mlp_encoder(b - a, embed, hidden, dropout)
-                if spec is None
-                else _checked_encoder(spec[0], dict(spec[1]), b - a, embed, name)
-                for (a, b), spec, name in zip(self.slices, specs, names)
-            ]
-        )
-        self.fusion = FUSION_FAMILIES[fusion](
-            n_views=V, embed=embed, hidden=hidden, n_out=n_out, dropout=dropout, rank=rank
-        )
+        self.steps = list(steps) if steps is not None else [None] * V
+        modules, self.reads_steps = [], []
+        for (a, b), spec, name, n_steps in zip(self.slices, specs, names, self.steps):
+            if spec is None:
+                spec = (
+                    (StepMLP, {"hidden": hidden, "dropout": dropout}) if self.temporal and n_steps else None
+                )
+            if spec is None:
+                module, temporal = mlp_encoder(b - a, embed, hidden, dropout), False
+            else:
+                module, temporal = _checked_encoder(spec[0], dict(spec[1]), b - a, embed, name, n_steps)
+            modules.append(module)
+            self.reads_steps.append(temporal)
+        self.encoders = nn.ModuleList(modules)
+        bounds = stacked_view_bounds([t or 0 for t in self.steps])
+        self.step_slices = [bound if t else None for bound, t in zip(bounds, self.steps)]
+        self.fusion = family(n_views=V, embed=embed, hidden=hidden, n_out=n_out, dropout=dropout, rank=rank)
 
-    def fuse(self, x, mask):
+    def encode(self, x, step_mask=None):
+        """Each view's steps (rows, T, embed) and step mask (a plain view: one step)."""
+        sequences, masks = [], []
+        for enc, (a, b), n_steps, temporal, bounds in zip(
+            self.encoders, self.slices, self.steps, self.reads_steps, self.step_slices
+        ):
+            if temporal:
+                steps = step_mask[:, bounds[0] : bounds[1]]
+                H = enc(x[:, a:b].reshape(len(x), n_steps, -1), steps) * steps[:, :, None]
+            else:
+                H, steps = enc(x[:, a:b])[:, None, :], torch.ones(len(x), 1, dtype=x.dtype, device=x.device)
+            sequences.append(H)
+            masks.append(steps)
+        return sequences, masks
+
+    def fuse(self, x, mask, step_mask=None):
         """``(output, weights)``: the fused output and the family's per-row view weights (or None)."""
         mask = drop_views(mask, self.modality_dropout, self.training)
-        H = torch.stack([enc(x[:, a:b]) for enc, (a, b) in zip(self.encoders, self.slices)], dim=1)
-        return self.fusion(H * mask[:, :, None], mask)  # missing views are masked out
+        sequences, steps = self.encode(x, step_mask)
+        if self.temporal:  # missing views are masked out
+            sequences = [H * mask[:, v, None, None] for v, H in enumerate(sequences)]
+            return self.fusion(sequences, steps, mask)
+        H = torch.stack([masked_mean(seq, s) for seq, s in zip(sequences, steps)], dim=1)
+        return self.fusion(H * mask[:, :, None], mask)
 
-    def forward(self, x, mask):
-        return self.fuse(x, mask)[0]
+    def forward(self, x, mask, step_mask=None):
+        return self.fuse(x, mask, step_mask)[0]

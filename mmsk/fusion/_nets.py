@@ -6,15 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from .._views import stacked_view_bounds, validate_multiview_data
-from ..utils._compat import Interval, StrOptions, _fit_context, check_is_fitted
+from .._views import sequence_step_masks, stacked_view_bounds, validate_multiview_data
+from ..utils._compat import Interval, StrOptions, _fit_context, available_if, check_is_fitted
 from ..utils._deep import TRAINER_CONSTRAINTS, BaseDeepEstimator, masked_inputs, trainer_doc
 from ..utils._docs import fill_doc
 from ..utils._fitting import encode_classes
-
-#: The fusion families of :class:`FusionClassifier` (here, not beside the torch modules,
-#: so that parameter validation does not import torch).
-FUSIONS = ("concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated")
+from ._families import FAMILIES, weighted_families
 
 #: Default probability of masking a present view of a training row (see FusionClassifier's Notes).
 MODALITY_DROPOUT = 0.3
@@ -25,7 +22,7 @@ class _BaseFusionNet(BaseDeepEstimator):
 
     _parameter_constraints = {
         "views": [Mapping, None],
-        "fusion": [StrOptions(set(FUSIONS))],
+        "fusion": [StrOptions(set(FAMILIES))],
         "encoders": [Mapping, None],
         "hidden": [Interval(Integral, 1, None, closed="left")],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
@@ -120,7 +117,11 @@ class _BaseFusionNet(BaseDeepEstimator):
             criterion=criterion,
             n_rows=len(X),
             stratified=stratified,
-            module__slices=stacked_view_bounds(self.view_indices_),
+            module__slices=stacked_view_bounds(self._columns()),
+            module__steps=[
+                len(self.sequence_indices_[v]) if v in self.sequence_indices_ else None
+                for v in self.view_indices_
+            ],  # fmt: skip
             module__n_out=n_out,
             module__encoders=specs,
             module__names=list(self.view_indices_),
@@ -134,27 +135,50 @@ class _BaseFusionNet(BaseDeepEstimator):
                     "dropout": self.dropout,
                     "modality_dropout": self.modality_dropout,
                 },
-                from_data=("slices", "n_out", "encoders", "names"),
+                from_data=("slices", "n_out", "encoders", "names", "steps"),
                 given=given,
             ),
             **net_params,
         )
-        return self._train_net(masked_inputs(X, masks, self.view_indices_), y)
+        return self._train_net(self._inputs(X, masks), y)
+
+    def _columns(self):
+        """Each view's columns in the order the module reads them: a sequence view step after step."""
+        sequences = self.sequence_indices_
+        return {v: sequences[v].ravel() if v in sequences else idx for v, idx in self.view_indices_.items()}
+
+    def _inputs(self, X, masks):
+        """``{"x", "mask"}``, and ``"step_mask"`` (1 where a step holds values) with sequence views."""
+        inputs = masked_inputs(X, masks, self._columns())
+        if self.sequence_indices_:
+            steps = sequence_step_masks(X, self.sequence_indices_)
+            inputs["step_mask"] = np.hstack([steps[v] for v in self.sequence_indices_]).astype(np.float64)
+        return inputs
 
     def _predict_inputs(self, X):
-        """The module's ``(x, mask)`` for X's rows."""
+        """The module's inputs for X's rows, in the order of its ``forward``."""
         check_is_fitted(self, "net_")
-        X, masks = validate_multiview_data(self, X, reset=False, dtype=np.float64)
-        inputs = masked_inputs(X, masks, self.view_indices_)
-        return inputs["x"], inputs["mask"]
+        X, masks = validate_multiview_data(self, X, reset=False, sequences=True, dtype=np.float64)
+        return tuple(self._inputs(X, masks).values())
 
     def _outputs(self, X):
         """The network's outputs (logits or targets) for X's rows, in eval mode."""
-        return self._infer(lambda module, x, mask: module(x, mask), *self._predict_inputs(X))
+        return self._infer(lambda module, *inputs: module(*inputs), *self._predict_inputs(X))
 
+    def _has_weights(self):
+        if self.fusion not in weighted_families():
+            raise AttributeError(
+                f"fusion={self.fusion!r} has no per-modality weights; use one of {weighted_families()}."
+            )
+        return True
+
+    @available_if(_has_weights)
     def modality_weights(self, X):
         """Per-row weight of each view: attention (``"attention"``), gates (``"gated"``) or the
         renormalised late-fusion weights (``"late"``, ``"hybrid"``).
+
+        Only a net whose family has weights has this method: ``hasattr(net,
+        "modality_weights")`` says whether it does.
 
         Parameters
         ----------
@@ -167,12 +191,7 @@ class _BaseFusionNet(BaseDeepEstimator):
         """
         import pandas as pd
 
-        if self.fusion not in ("attention", "gated", "late", "hybrid"):
-            raise ValueError(
-                f"fusion={self.fusion!r} has no per-modality weights; use 'attention', 'gated', "
-                f"'late' or 'hybrid'."
-            )
-        weights = self._infer(lambda module, x, mask: module.fuse(x, mask)[1], *self._predict_inputs(X))
+        weights = self._infer(lambda module, *inputs: module.fuse(*inputs)[1], *self._predict_inputs(X))
         return pd.DataFrame(weights, columns=list(self.view_indices_), index=getattr(X, "index", None))
 
 
@@ -190,8 +209,8 @@ class FusionClassifier(ClassifierMixin, _BaseFusionNet):
     ----------
     views : dict, list or None, default=None
         The views; None reads them from ``<view>__<feature>`` column names.
-    fusion : {"concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated"}, \
-default="concat"
+    fusion : {"concat", "late", "hybrid", "attention", "tensor", "low_rank_tensor", "gated", \
+"cross_attention", "temporal_concat"}, default="concat"
         ``"concat"``: early fusion of the embeddings (and the mask).
         ``"late"``: a head per view, logits mixed by learned weights
         renormalised over the views present. ``"hybrid"``: both, summed.
@@ -199,6 +218,14 @@ default="concat"
         ``"tensor"``: the outer product of the ``[embedding, 1]`` vectors
         (Tensor Fusion Network). ``"low_rank_tensor"``: its low-rank
         factorisation (LMF). ``"gated"``: a gated multimodal unit.
+        Temporal families, for sequence views (``<view>__t<step>_<feature>``
+        columns, see :func:`mmsk.sequence_frame`), read each view's steps:
+        ``"cross_attention"``: each view's steps attend to every other
+        view's (the Multimodal Transformer's cross-modal blocks; views may
+        have different lengths); ``"temporal_concat"``: aligned views side
+        by side at each step, read by one GRU (early fusion over time). A
+        plain view is one step to them; the other families read the mean of
+        a sequence view's per-step embeddings.
     encoders : dict of str to callable or None, default=None
         A view's own encoder in place of the built-in MLP: a
         ``torch.nn.Module`` class (or a function building one) called as
@@ -208,7 +235,14 @@ default="concat"
         ``module__encoders__<view>__<name>``, which clone, pickle and
         GridSearchCV handle like any other (e.g.
         ``{"fusionclassifier__module__encoders__audio__channels": [8, 16]}``).
-        See :class:`SpectrogramEncoder` for mel-spectrogram views.
+        See :class:`SpectrogramEncoder` for mel-spectrogram views. For a
+        sequence view, a temporal encoder (:class:`GRUEncoder`,
+        :class:`TransformerSequenceEncoder`, :class:`ConvSequenceEncoder`,
+        or any module class with ``reads_sequences = True``) is called with
+        the features of one step and maps (rows, T, d) and the step mask to
+        (rows, T, embed_dim); padding steps are masked out. Without one, a
+        sequence view gets :class:`StepMLP` in a temporal family and the
+        built-in MLP over all its columns (padding as zeros) in the others.
     hidden : int, default=64
         Width of the built-in encoders' and the heads' hidden layers.
     embed_dim : int, default=32
@@ -279,7 +313,7 @@ default="concat"
         """
         import torch
 
-        X, y, masks = validate_multiview_data(self, X, y, reset=True, dtype=np.float64)
+        X, y, masks = validate_multiview_data(self, X, y, reset=True, sequences=True, dtype=np.float64)
         codes = encode_classes(self, y).astype(np.int64)
         return self._train(
             X,
@@ -376,7 +410,7 @@ device, random_state, verbose, **module_params
         import torch
 
         X, y, masks = validate_multiview_data(
-            self, X, y, reset=True, dtype=np.float64, multi_output=True, y_numeric=True
+            self, X, y, reset=True, sequences=True, dtype=np.float64, multi_output=True, y_numeric=True
         )
         self._y_1d_ = np.ndim(y) == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)

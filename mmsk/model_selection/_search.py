@@ -129,13 +129,25 @@ def _platt(estimator, decisions, y, classes):
 
 
 def _fit_features(features, X, y, train, test):
-    """The feature stage of one fold: fitted on the training rows, applied to both."""
+    """The feature stage of one fold: fitted on the training rows, applied to both.
+
+    The outputs own their memory: in a worker, a column selection can be a
+    view of the memory-mapped input, which joblib would send back as a
+    reference to a file that the next parallel call no longer tracks.
+    """
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     y_train = _safe_indexing(y, train)
     if features is None or features == "passthrough":
-        return X_train, X_test
+        return _owned(X_train), _owned(X_test)
     stage = clone(features)
-    return stage.fit_transform(X_train, y_train), stage.transform(X_test)
+    return _owned(stage.fit_transform(X_train, y_train)), _owned(stage.transform(X_test))
+
+
+def _owned(data):
+    """``data`` (a DataFrame or an array) with its own memory, not a view of another's."""
+    if hasattr(data, "copy") and (hasattr(data, "columns") or getattr(data, "base", None) is not None):
+        return data.copy()
+    return data
 
 
 def _views_of(X):

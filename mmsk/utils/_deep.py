@@ -264,24 +264,31 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
         )
 
     def _train_net(self, X, y=None):
-        """Seed torch, initialise ``net_``, switch its module to float64 and train it on (X, y).
+        """Initialise ``net_``, switch its module to float64 and train it on (X, y), seeded.
 
         In float64 a row's output does not depend on the batch it is computed
         in, so predictions on a subset equal those on the whole (scikit-learn
         checks this). The data become tensors once, on the device when they
-        fit there (see ``_torch_data.TensorRows``).
+        fit there (see ``_torch_data.TensorRows``). With an integer
+        ``random_state``, torch's random state (CPU, and the CUDA device in
+        use) is seeded inside ``torch.random.fork_rng``: initialisation,
+        dropout and shuffling are reproducible, and the caller's random state
+        is as it was afterwards.
         """
         import torch
 
         from ._torch_data import TensorRows
 
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
-        net = self.net_
-        net.initialize()
-        net.module_.double()
-        net.initialize_optimizer()
-        net.partial_fit(TensorRows(X, y, device=self.device_), y)
+        device = torch.device(self.device_)
+        forked = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=forked, enabled=self.random_state is not None):
+            if self.random_state is not None:
+                torch.manual_seed(self.random_state)
+            net = self.net_
+            net.initialize()
+            net.module_.double()
+            net.initialize_optimizer()
+            net.partial_fit(TensorRows(X, y, device=self.device_), y)
         return self
 
     def _infer(self, call, *arrays):

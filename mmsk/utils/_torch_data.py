@@ -38,6 +38,10 @@ def placement(nbytes, device, free_bytes=None):
     return "device" if nbytes <= DEVICE_SHARE * free_bytes else "pinned"
 
 
+def _writable(array):
+    return array if array.flags.writeable else array.copy()
+
+
 class TensorRows(Dataset):
     """X (an array or a dict of arrays) and y as tensors; ``rows[idx]`` takes an index array.
 
@@ -53,7 +57,8 @@ class TensorRows(Dataset):
         else:
             self.X = torch.as_tensor(np.asarray(X))
             self.n = len(self.X)
-        self.y = None if y is None else torch.as_tensor(np.asarray(y))
+        # a copy when read-only (a search's worker gets y memory-mapped), which torch cannot wrap
+        self.y = None if y is None else torch.as_tensor(_writable(np.asarray(y)))
         tensors = [*self._x_tensors(), *([] if self.y is None else [self.y])]
         self.device = str(device)
         self.placement = placement(sum(t.numel() * t.element_size() for t in tensors), self.device)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from mmsk import sequence_arrays
 from mmsk.datasets import (
     get_data_home,
     load_av_digits,
@@ -84,13 +85,18 @@ def test_load_coco_mini(shared_data):
     assert all(coco.target.loc[0, c] == 1 for c in row["categories"])
 
 
-@pytest.mark.parametrize("pooling, width", [("mean", 84), ("mean_std", 168), ("flatten", 1680)])
+@pytest.mark.parametrize("pooling, width", [("mean", 84), ("mean_std", 168), ("sequence", 1680)])
 def test_load_pom(shared_data, pooling, width):
     pom = load_pom(shared_data, split="test", pooling=pooling)
     assert pom.data.shape == (203, width) and pom.target.shape == (203, 17)
     assert pom.sequences["audio"].shape == (203, 20, 43)
     if pooling == "mean":
         np.testing.assert_allclose(pom.data["video__f3_mean"], pom.sequences["video"][:, :, 3].mean(1))
+    if pooling == "sequence":  # sequence views: the arrays come back whole
+        assert pom.data.columns[43] == "audio__t01_f0"
+        back = sequence_arrays(pom.data)
+        np.testing.assert_array_equal(back["audio"], pom.sequences["audio"])
+        np.testing.assert_array_equal(back["video"], pom.sequences["video"])
 
 
 def test_make_multimodal_classification():

@@ -16,6 +16,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mmsk import resolve_sequences, sequence_arrays
+from mmsk.compose import TemporalPooling
 from mmsk.datasets._base import BUNDLED_DIR
 from mmsk.extract import AudioFeatures, ExtractionError, ExtractionWarning, ImageFeatures
 
@@ -61,6 +63,26 @@ def test_audio_resamples_and_mel_frames_shape():
     out = feats.fit_transform([str(WAVS[0])])
     assert out.shape == (1, 32 * 20)
     assert out.max() <= 0.0 and out.min() >= -80.0
+
+
+def test_audio_frames_are_a_sequence_view_whose_statistics_are_the_pooled_features():
+    clips = pd.Series([str(p) for p in WAVS[:4]], name="clip")
+    families = dict(features=("mfcc", "delta", "rms"), n_mfcc=4)
+    frames = _audio(**families, output="frames", n_frames=200).set_output(transform="pandas")
+    steps = frames.fit_transform(clips).add_prefix("audio__")
+    sequences = resolve_sequences({"audio": np.arange(steps.shape[1])}, feature_names=steps.columns)
+    assert sequences["audio"].shape == (200, 9)  # 4 MFCC, 4 deltas, the energy
+    assert steps.columns[9] == "audio__t01_mfcc_0"
+    values = sequence_arrays(steps)["audio"]
+    lengths = (~np.isnan(values).all(axis=2)).sum(axis=1)
+    assert (lengths > 10).all() and (lengths < 200).all()  # each clip ends in padding steps
+    # the padding-aware statistics over the frames are the extractor's own pooled features
+    pooled = TemporalPooling(stats=["mean", "std"]).fit_transform(steps)
+    direct = _audio(**families, stats=("mean", "std")).fit_transform(clips)
+    np.testing.assert_allclose(pooled, direct, rtol=1e-6, atol=1e-6)  # librosa computes in float32
+    # resampled: every clip spans all the steps
+    even = _audio(**families, output="frames", n_frames=16, resample=True).fit_transform(clips)
+    assert even.shape == (4, 16 * 9) and np.isfinite(even).all()
 
 
 def test_audio_features_classify_spoken_digits():

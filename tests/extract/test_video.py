@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mmsk import sequence_arrays
+from mmsk.compose import TemporalPooling
 from mmsk.extract import ExtractionError, ExtractionWarning, ImageFeatures, TorchEncoder, VideoFeatures
 
 
@@ -53,6 +55,21 @@ def test_every_kth_frame_and_array_input_agree_with_the_file(tmp_path):
     np.testing.assert_allclose(from_file, from_array, atol=0.02)  # MJPG is lossy
     _, from_bytes = _mean_red(open(path, "rb").read(), every=5)
     np.testing.assert_allclose(from_file, from_bytes)
+
+
+def test_frames_unpooled_are_a_sequence_view_padded_after_the_last_frame(tmp_path):
+    long, short = _write(tmp_path / "long.avi", _ramp(20)), _write(tmp_path / "short.avi", _ramp(3))
+    per_frame = ImageFeatures(features=("pixels",), size=(2, 2))
+    video = VideoFeatures(per_frame, n_frames=5, output="frames").set_output(transform="pandas")
+    steps = video.fit_transform(pd.Series([long, short], name="clip")).add_prefix("clip__")
+    assert steps.shape == (2, 5 * 4) and steps.columns[4] == "clip__t01_px_0"
+    values = sequence_arrays(steps)["clip"]
+    assert np.isfinite(values[0]).all()
+    assert np.isfinite(values[1, :3]).all() and np.isnan(values[1, 3:]).all()  # 3 frames, 2 padding steps
+    # pooled over its present steps, it is what the pooled extractor gives
+    pooled = TemporalPooling(stats=["mean", "max"]).fit_transform(steps)
+    direct = VideoFeatures(per_frame, n_frames=5, stats=("mean", "max")).fit_transform([long, short])
+    np.testing.assert_allclose(pooled, direct)
 
 
 def test_default_image_features_tell_colours_apart(tmp_path):

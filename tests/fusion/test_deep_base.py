@@ -16,8 +16,8 @@ from mmsk.fusion import (
     MultimodalAutoencoder,
     MultimodalVAE,
 )
-from mmsk.fusion._modules import FUSION_FAMILIES
-from mmsk.fusion._nets import FUSIONS
+from mmsk.fusion._families import FAMILIES
+from mmsk.fusion._modules import family_module
 from mmsk.utils import _deep
 from mmsk.utils._torch_data import TensorRows, placement
 
@@ -70,6 +70,26 @@ def test_inference_runs_in_eval_mode(name):
     assert not est.net_.module_.training
 
 
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
+def test_a_seeded_fit_is_reproducible_and_leaves_the_global_random_state_alone(name):
+    import random
+
+    make, outputs = OUTPUTS[name]
+    X, y = two_views()
+    torch.manual_seed(123)
+    np.random.seed(7)
+    random.seed(5)
+    before = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    first = outputs(make().fit(X, y), X)
+    after = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    assert torch.equal(before[0], after[0])
+    assert np.array_equal(before[1][1], after[1][1]) and before[1][2:] == after[1][2:]
+    assert before[2] == after[2]
+    torch.rand(3)  # another global state: the same seed still gives the same model
+    for a, b in zip(first, outputs(make().fit(X, y), X)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_inference_in_chunks_equals_one_pass(monkeypatch):
     X, y = two_views(150)
     net = FusionClassifier(fusion="gated", max_epochs=2, random_state=0).fit(X, y)
@@ -114,24 +134,28 @@ def test_training_data_move_to_the_gpu_once():
     assert X.is_cuda
 
 
-def test_the_fusion_registry_lists_every_family_and_each_returns_its_weights():
-    assert tuple(FUSION_FAMILIES) == FUSIONS
+def test_the_families_table_says_which_families_return_weights_and_each_does():
     H = torch.randn(6, 3, 4)
     mask = torch.ones(6, 3)
     mask[:2, 1] = 0
-    for name, family in FUSION_FAMILIES.items():
-        out, weights = family(n_views=3, embed=4, hidden=8, n_out=5, rank=2)(H, mask)
+    # a temporal family reads each view's steps: here views of 1, 4 and 2 steps, the last padded
+    sequences = [H[:, :1], torch.randn(6, 4, 4), torch.randn(6, 2, 4)]
+    steps = [torch.ones(6, 1), torch.ones(6, 4), torch.tensor([[1.0, 0]] * 6)]
+    for name, entry in FAMILIES.items():
+        module = family_module(name)(n_views=3, embed=4, hidden=8, n_out=5, rank=2)
+        if entry.temporal:
+            if name == "temporal_concat":  # aligned views only
+                sequences, steps = [torch.randn(6, 3, 4)] * 3, [torch.ones(6, 3)] * 3
+            out, weights = module(sequences, steps, mask)
+        else:
+            out, weights = module(H, mask)
         assert out.shape == (6, 5), name
+        assert (weights is not None) == entry.has_weights, name
         if weights is not None:
             assert weights.shape == (6, 3), name
             torch.testing.assert_close(weights.sum(dim=1), torch.ones(6))
             assert (weights[:2, 1] == 0).all(), name
-    assert {n for n, f in FUSION_FAMILIES.items() if f(3, 4, 8, 5)(H, mask)[1] is not None} == {
-        "late",
-        "hybrid",
-        "attention",
-        "gated",
-    }
+    assert {n for n, f in FAMILIES.items() if f.has_weights} == {"late", "hybrid", "attention", "gated"}
 
 
 def test_default_modality_dropout_masks_views_in_training_only():

@@ -90,8 +90,11 @@ def test_early_stopping_and_errors():
     assert len(net.net_.history) < 200
     with pytest.raises(ValueError, match="2 classes; y has 1 class"):
         FusionClassifier().fit(X, np.zeros(len(y)))
-    with pytest.raises(ValueError, match="no per-modality weights"):
-        FusionClassifier(fusion="concat", max_epochs=1).fit(X, y).modality_weights(X)
+    concat = FusionClassifier(fusion="concat", max_epochs=1).fit(X, y)
+    assert not hasattr(concat, "modality_weights")
+    with pytest.raises(AttributeError, match="has no attribute 'modality_weights'") as info:
+        concat.modality_weights(X)
+    assert "fusion='concat' has no per-modality weights; use one of ['late'" in str(info.value.__cause__)
     many = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 6)), columns=[f"v{i}__0" for i in range(6)])
     with pytest.raises(ValueError, match="use fusion='low_rank_tensor'"):
         FusionClassifier(fusion="tensor", embed_dim=32).fit(many, np.arange(50) % 2)
