@@ -128,26 +128,14 @@ def _platt(estimator, decisions, y, classes):
     return _fit_calibrator(estimator, decisions, y, classes, "sigmoid", xp)
 
 
-def _fit_features(features, X, y, train, test):
-    """The feature stage of one fold: fitted on the training rows, applied to both.
-
-    The outputs own their memory: in a worker, a column selection can be a
-    view of the memory-mapped input, which joblib would send back as a
-    reference to a file that the next parallel call no longer tracks.
-    """
+def _fit_features(fold, features, X, y, train, test):
+    """The feature stage of one fold: fitted on the training rows, applied to both; with the fold."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     y_train = _safe_indexing(y, train)
     if features is None or features == "passthrough":
-        return _owned(X_train), _owned(X_test)
+        return fold, X_train, X_test
     stage = clone(features)
-    return _owned(stage.fit_transform(X_train, y_train)), _owned(stage.transform(X_test))
-
-
-def _owned(data):
-    """``data`` (a DataFrame or an array) with its own memory, not a view of another's."""
-    if hasattr(data, "copy") and (hasattr(data, "columns") or getattr(data, "base", None) is not None):
-        return data.copy()
-    return data
+    return fold, stage.fit_transform(X_train, y_train), stage.transform(X_test)
 
 
 def _views_of(X):
@@ -523,12 +511,17 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         self._seed = rng.randint(np.iinfo(np.int32).max)
         fold_data = {}
         started = time.perf_counter()
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
         always = set(self.always_run)
         from tqdm.auto import tqdm
 
         total = len(candidates) * self.n_splits_
-        with tqdm(total=total, desc="search", unit="fit", disable=not self.progress, leave=True) as bar:
+        # One parallel context for every call: its workers and the memory-mapped copies of the
+        # large arrays they read live until the search ends (separate Parallel calls each delete
+        # their memory maps when done, and loky's reused workers then meet files that are gone).
+        with (
+            Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel,
+            tqdm(total=total, desc="search", unit="fit", disable=not self.progress, leave=True) as bar,
+        ):
             for s, (name, estimator, _, stage_name) in enumerate(entries):
                 mine = [c for c, (owner, _) in enumerate(candidates) if owner == s]
                 late = self.time_limit is not None and time.perf_counter() - started > self.time_limit
@@ -540,12 +533,14 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                     continue
                 for part in stage_name if isinstance(stage_name, tuple) else [stage_name]:
                     if part not in fold_data:
-                        fold_data[part] = list(
-                            Parallel(n_jobs=self.n_jobs)(
-                                delayed(_fit_features)(stages[part], X, y, train, test)
-                                for train, test in splits
+                        done = {
+                            k: (train, test)
+                            for k, train, test in parallel(
+                                delayed(_fit_features)(k, stages[part], X, y, train, test)
+                                for k, (train, test) in enumerate(splits)
                             )
-                        )
+                        }
+                        fold_data[part] = [done[k] for k in range(self.n_splits_)]
                 if stage_name not in fold_data:  # several stages side by side, fold by fold
                     fold_data[stage_name] = [
                         tuple(
