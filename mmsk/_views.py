@@ -819,7 +819,8 @@ def sequence_arrays(X, *, ragged=False):
     names = np.asarray([str(c) for c in X.columns], dtype=object)
     out = {}
     for view, grid in resolve_sequences(_prefixed_views(names), feature_names=names).items():
-        array = X.iloc[:, grid.ravel()].to_numpy(dtype=float).reshape(len(X), *grid.shape)
+        # a copy of its own (pandas may hand out a read-only view of the frame's memory)
+        array = np.array(X.iloc[:, grid.ravel()].to_numpy(dtype=float)).reshape(len(X), *grid.shape)
         if not ragged:
             out[view] = array
             continue

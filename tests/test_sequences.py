@@ -39,6 +39,7 @@ def test_arrays_round_trip_exactly_with_padding_and_different_lengths():
     ]
     back = sequence_arrays(frame)
     assert set(back) == {"audio", "video"}
+    assert back["audio"].flags.writeable  # the caller's own arrays
     np.testing.assert_array_equal(back["audio"], audio)  # NaN where NaN, every value bit for bit
     np.testing.assert_array_equal(back["video"], video)
     # through a CSV file, as mmsk fit reads a table
