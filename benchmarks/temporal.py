@@ -151,7 +151,7 @@ def part_two(args):
             module = module.double()
             inputs = net._inputs(*_validated(net, X))
             data = TensorRows(inputs, np.asarray(y))
-            loader = BatchIndexLoader(data, batch_size=net.batch_size, shuffle=True)
+            loader = BatchIndexLoader(data, batch_size=net.net_.batch_size, shuffle=True)
             opt = torch.optim.Adam(module.parameters(), lr=net.lr)
             loss_fn = torch.nn.CrossEntropyLoss()
             module.train()
