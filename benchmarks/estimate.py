@@ -107,14 +107,14 @@ def thresholds(real):
     return rows
 
 
-def run(name, work, seeds, permutations):
+def run(name, work, seeds, permutations, n_jobs=None):
     X, y, groups, task, views = features_of(name, work)
     real, perm, drop = [], [], []
     for seed in seeds:
         start = time.perf_counter()
-        fitted = search(X, y, groups, task, views, seed).fit(X, y, groups=groups)
+        fitted = search(X, y, groups, task, views, seed, n_jobs=n_jobs).fit(X, y, groups=groups)
         seconds = time.perf_counter() - start
-        nested = search(X, y, groups, task, views, seed, estimate="nested", refit="best")
+        nested = search(X, y, groups, task, views, seed, estimate="nested", refit="best", n_jobs=n_jobs)
         from mmsk.model_selection import nested_estimate
 
         outer = nested_estimate(nested, X, y, groups=groups, cv=splitter(task, 3, groups, seed + 1))
@@ -137,11 +137,12 @@ def run(name, work, seeds, permutations):
         real[-1].update({"chosen BBC": round(chosen, 4), "best single - 1 SE": round(floor, 4),
                          "chosen >= best single - 1 SE": "yes" if chosen >= floor else "NO"})  # fmt: skip
         start = time.perf_counter()
-        full = search(X, y, groups, task, views, seed, drop=False).fit(X, y, groups=groups)
+        full = search(X, y, groups, task, views, seed, drop=False, n_jobs=n_jobs).fit(X, y, groups=groups)
         off = time.perf_counter() - start
         dropped = sorted(set(fitted.cv_results_["strategy"][fitted.cv_results_["status"] == "dropped"]))
         drop.append({
-            "table": NAMES[name], "seed": seed, "seconds, dropping on": round(seconds, 1),
+            "table": NAMES[name], "seed": seed, "processes": n_jobs or 1,
+            "seconds, dropping on": round(seconds, 1),
             "seconds, off": round(off, 1), "saved": f"{1 - seconds / off:.0%}",
             "chosen, on": real[-1]["chosen"],
             "chosen, off": full.choice_ if full.choice_ == "ensemble"
@@ -155,7 +156,8 @@ def run(name, work, seeds, permutations):
     gaps, optimism = [], []
     for p in range(permutations):
         order = rng.permutation(len(y))
-        fitted = search(X, y[order], groups, task, views, p, ensemble=False).fit(X, y[order], groups=groups)
+        fitted = search(X, y[order], groups, task, views, p, ensemble=False, n_jobs=n_jobs)
+        fitted = fitted.fit(X, y[order], groups=groups)
         baseline = int(np.flatnonzero(fitted.cv_results_["strategy"] == "baseline")[0])
         base = fitted.estimate_["candidate_oob"][baseline]
         gaps.append(fitted.estimate_["mean"] - base)
@@ -177,6 +179,7 @@ def main():
                         default=["av", "coco", "mfeat", "pom"])  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--permutations", type=int, default=10)
+    parser.add_argument("--n-jobs", type=int, default=None, help="parallel fits of each search")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mmsk_estimate_bench_"))
     # the rows of tables not run this time stay, from the section as it is
@@ -186,7 +189,7 @@ def main():
     real, perm, drop = ([r for r in rows if r["table"] not in names] for rows in previous)
     for name in args.tables:  # the section is rewritten after every table: a long run keeps what it has
         with threadpool_limits(limits=1, user_api="blas"):  # as mmsk fit runs its search
-            r, p, d = run(name, work, args.seeds, args.permutations)
+            r, p, d = run(name, work, args.seeds, args.permutations, args.n_jobs)
         real += r
         perm += p
         drop += d
