@@ -82,6 +82,14 @@ def search(X, y, groups, task, views, seed, **params):
     )
 
 
+def outer_folds(groups, inner=5):
+    """3 outer folds, or, with few groups, enough that each outer training set keeps ``inner`` groups."""
+    if groups is None:
+        return 3
+    n = len(np.unique(groups))
+    return min(n, max(3, int(np.ceil(n / max(n - inner, 1)))))
+
+
 def best_single_floor(fitted):
     """The best single-modality candidate's mean CV score less one standard error."""
     r = fitted.cv_results_
@@ -117,7 +125,9 @@ def run(name, work, seeds, permutations, n_jobs=None):
         nested = search(X, y, groups, task, views, seed, estimate="nested", refit="best", n_jobs=n_jobs)
         from mmsk.model_selection import nested_estimate
 
-        outer = nested_estimate(nested, X, y, groups=groups, cv=splitter(task, 3, groups, seed + 1))
+        outer = nested_estimate(
+            nested, X, y, groups=groups, cv=splitter(task, outer_folds(groups), groups, seed + 1)
+        )
         bbc = fitted.estimate_
         ens = fitted.ensemble_ or {}
         real.append({
@@ -202,7 +212,8 @@ def write(real, perm, drop):
         "",
         f"Machine: {machine()}. Features extracted once per table; `mmsk fit`'s default candidates (the "
         "words-of-a-text candidate aside); 5-fold CV (by speaker for AV-digits). Nested: the whole search "
-        "in 3 outer folds.",
+        "in 3 outer folds (AV-digits: 6, one speaker each, so that each inner search has 5 speakers for "
+        "its 5 folds).",
         "",
         "Real labels:",
         "",
