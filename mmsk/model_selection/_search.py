@@ -994,9 +994,23 @@ def nested_estimate(search, X, y=None, *, groups=None, cv=None):
     """
     from scipy import stats
 
-    cv = check_cv(search.cv if cv is None else cv, y, classifier=is_classifier(search.strategies[0][1]))
+    classifier = is_classifier(search.strategies[0][1])
+    cv = check_cv(search.cv if cv is None else cv, y, classifier=classifier)
+    outer = list(cv.split(X, y, groups))
+    for k, (train, _) in enumerate(outer):  # each inner search must be able to make its folds
+        y_train = None if y is None else _safe_indexing(y, train)
+        g_train = None if groups is None else _safe_indexing(groups, train)
+        try:
+            next(iter(check_cv(search.cv, y_train, classifier=classifier).split(train, y_train, g_train)))
+        except ValueError as exc:
+            held = "" if groups is None else f" and {len(np.unique(g_train))} groups"
+            raise ValueError(
+                f"Outer fold {k} leaves {len(train)} rows{held} for the inner search, whose cv cannot "
+                f"split them ({exc}). Give the inner search fewer folds, or the nested estimate more "
+                f"outer folds, so that every outer training set keeps enough groups."
+            ) from exc
     scores, chosen = [], []
-    for train, test in cv.split(X, y, groups):
+    for train, test in outer:
         inner = clone(search).set_params(estimate="bbc", progress=False)  # bbc: the ensemble may be chosen
         inner.fit(
             _safe_indexing(X, train),

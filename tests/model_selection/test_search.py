@@ -25,7 +25,7 @@ from sklearn.svm import LinearSVC
 
 from mmsk import persist
 from mmsk.fusion import EarlyFusionClassifier, FusionClassifier, LateFusionClassifier
-from mmsk.model_selection import StrategySearchCV, fusion_leaderboard
+from mmsk.model_selection import StrategySearchCV, fusion_leaderboard, nested_estimate
 
 
 def three_views(n=240, seed=0, labels=None):
@@ -245,6 +245,18 @@ def test_nested_estimate_repeats_the_search_in_outer_folds():
     assert set(estimate["chosen"]) <= {"baseline", "early", "ensemble"}
     assert estimate["ci_low"] <= estimate["mean"] <= estimate["ci_high"]
     assert estimate["mean"] > 0.7
+
+
+def test_nested_estimate_says_when_an_outer_fold_leaves_too_few_groups_for_the_inner_folds():
+    from sklearn.model_selection import GroupKFold
+
+    X, y = three_views(n=120)
+    groups = np.arange(120) % 6  # six speakers: an outer third leaves four, and the inner search wants five
+    search = StrategySearchCV(STRATEGIES[:1], cv=GroupKFold(5))
+    with pytest.raises(ValueError, match=r"Outer fold 0 leaves 80 rows and 4 groups for the inner search"):
+        nested_estimate(search, X, y, groups=groups, cv=GroupKFold(3))
+    estimate = nested_estimate(search, X, y, groups=groups, cv=GroupKFold(6))  # five groups in each
+    assert len(estimate["scores"]) == 6
 
 
 def test_a_strategy_reads_two_feature_stages_side_by_side(tmp_path):
