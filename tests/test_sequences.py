@@ -177,8 +177,8 @@ def test_pooling_clones_pickles_and_cross_validates_in_a_pipeline():
 
 
 def test_event_timing_needs_time_pooled_statistics_score_at_chance():
-    X, y = make_event_timing(600, random_state=0)
-    assert y.mean() == 0.5 and X.shape == (600, 2 * 20 * 8)
+    X, y = make_event_timing(400, random_state=0)
+    assert y.mean() == 0.5 and X.shape == (400, 2 * 20 * 8)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     for model in (
         LogisticRegression(max_iter=2000),
