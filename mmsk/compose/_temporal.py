@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .._views import sequence_step_masks, validate_multiview_data, view_feature_names
+from .._views import _view_features, sequence_step_masks, validate_multiview_data, view_feature_names
 from ..utils._compat import Interval, _fit_context, check_is_fitted
 
 #: The statistics TemporalPooling computes, in its output order.
@@ -174,11 +174,8 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
 
     def _names(self, view, idx):
         """The names of a view's features without the view, and of a sequence view's step-0 features."""
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            return [f"x{j}" for j in range(len(idx))]
-        prefix = f"{view}__"
-        return [str(n)[len(prefix) :] if str(n).startswith(prefix) else str(n) for n in names[idx]]
+        names = _view_features(view, idx, getattr(self, "feature_names_in_", None))
+        return [f"x{j}" for j in range(len(idx))] if names is None else names
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
