@@ -228,8 +228,18 @@ class _BaseCCA(TransformerMixin, BaseEstimator):
                 cov = np.einsum("ik,ij,jk->k", self.weights_[a], C[sl[a], sl[b]], self.weights_[b])
                 denom = np.sqrt(var[a] * var[b])
                 pairs.append(np.where(denom > 0, cov / np.where(denom > 0, denom, 1.0), 0.0))
+        self._set_correlations(pairs)
+
+    def _correlations_of(self, variates):
+        """Training correlations of the variates themselves (``{view: (n, k)}``, before the sign flip)."""
+        views = list(self.view_indices_)
+        self._set_correlations(
+            [_pearson_columns(variates[a], variates[b]) for i, a in enumerate(views) for b in views[i + 1 :]]
+        )
+
+    def _set_correlations(self, pairs):
         self.canonical_correlations_ = np.mean(pairs, axis=0)
-        self.n_features_out_ = self.n_components_ * (len(views) if self.output == "views" else 1)
+        self.n_features_out_ = self.n_components_ * (len(self.view_indices_) if self.output == "views" else 1)
 
     def _check_components(self, dims):
         limit = min(dims)
@@ -550,6 +560,13 @@ class GCCA(_LinearCCA):
         dims = [len(self.view_indices_[v]) for v in views]
         self._check_components([sum(dims)])
         regs = _as_reg(self.reg, views)
+        k = self.n_components
+        if sum(dims) > n_ok and k < n_ok and min(regs.values()) > 0:
+            weights, vals, variates = self._row_span_weights(X, np.flatnonzero(complete), regs)
+            if weights is not None:
+                self._set_weights(weights, vals)
+                self._correlations_of(variates)
+                return self
         C = self._fit_moments(X, complete)
         sl = [slice(a, b) for a, b in stacked_view_bounds(dims)]
         W = [whitener(shrink(C[s, s], regs[v]), v, self.whiten) for s, v in zip(sl, views)]
@@ -557,7 +574,6 @@ class GCCA(_LinearCCA):
         for i, si in enumerate(sl):
             for j, sj in enumerate(sl):
                 M[si, sj] = W[i].T @ C[si, sj] @ W[j]
-        k = self.n_components
         vals, vecs = linalg.eigh(M, subset_by_index=[len(M) - k, len(M) - 1], check_finite=False)
         vals, vecs = vals[::-1], vecs[:, ::-1]
         weights = {}
@@ -565,12 +581,55 @@ class GCCA(_LinearCCA):
             part = vecs[s]
             norm = np.linalg.norm(part, axis=0)
             weights[v] = w @ (part / np.where(norm > 0, norm, 1.0))
-        signs = _flip(np.vstack(list(weights.values())))
-        self.weights_ = {v: w * signs for v, w in weights.items()}
-        self.eigenvalues_ = vals
-        self.n_components_ = k
+        self._set_weights(weights, vals)
         self._correlations_from(C)
         return self
+
+    def _row_span_weights(self, X, rows, regs):
+        """The weights from the rows' kernels, for views wider in all than the rows are many.
+
+        A view's shrunk covariance ``a Z'Z + b I`` (Z its centred rows) maps the
+        span of the rows into itself, so the MAXVAR directions lie there: the
+        leading eigenvectors ``u`` of the mean of the views' ridge hat matrices
+        ``K (a K + b I)^-1`` (n x n, ``K = Z Z'``) give each view's weights
+        ``Z' (a K + b I)^-1 u``, the same as the D x D block matrix gives, at
+        n^2 D operations instead of D^3.
+
+        Returns (weights, eigenvalues, training variates), or three None when a
+        view is constant (the covariance path then says so).
+        """
+        n, N = len(rows), max(len(rows) - 1, 1)
+        hat = np.zeros((n, n))
+        parts = {}
+        self.means_ = {}
+        for view, idx in self.view_indices_.items():
+            block = X[np.ix_(rows, idx)]
+            self.means_[view] = block.mean(axis=0)
+            Z = block - self.means_[view]
+            e, Q = linalg.eigh(Z @ Z.T, check_finite=False)
+            e = np.clip(e, 0.0, None)
+            a, b = (1.0 - regs[view]) / N, regs[view] * e.sum() / (N * len(idx))
+            if b <= 0:
+                return None, None, None
+            parts[view] = (Z, Q, 1.0 / (a * e + b), e)
+            hat += (Q * (e / (a * e + b))) @ Q.T
+        k = self.n_components
+        vals, U = linalg.eigh(hat / N, subset_by_index=[n - k, n - 1], check_finite=False)
+        vals, U = vals[::-1], U[:, ::-1]
+        weights, variates = {}, {}
+        for view, (Z, Q, inverse, e) in parts.items():
+            QU = Q.T @ U
+            norm = np.sqrt(np.clip(np.einsum("ik,i,ik->k", QU, e * inverse, QU), 0.0, None))
+            scale = 1.0 / np.where(norm > 0, norm, 1.0)
+            weights[view] = Z.T @ (Q @ (QU * inverse[:, None])) * scale
+            variates[view] = Q @ (QU * (e * inverse)[:, None]) * scale
+        return weights, vals, variates
+
+    def _set_weights(self, weights, eigenvalues):
+        signs = _flip(np.vstack(list(weights.values())))
+        self.weights_ = {v: w * signs for v, w in weights.items()}
+        self.eigenvalues_ = eigenvalues
+        self.n_components_ = self.n_components
 
 
 for _cls in (CCA, GCCA):

@@ -94,6 +94,40 @@ def test_gcca_on_two_views_is_cca_up_to_sign_and_scale():
         assert abs(np.corrcoef(Zc[:, j], Zg[:, j])[0, 1]) == pytest.approx(1.0, abs=1e-8)
 
 
+def _maxvar_variates(X, views, reg, k):
+    """GCCA (MAXVAR) written out on the full D x D matrix of whitened covariance blocks."""
+    blocks = [X[:, idx] - X[:, idx].mean(axis=0) for idx in views.values()]
+    n = X.shape[0]
+    whiteners = []
+    for B in blocks:
+        C = B.T @ B / (n - 1)
+        S = (1 - reg) * C + reg * np.trace(C) / C.shape[0] * np.eye(C.shape[0])
+        vals, vecs = linalg.eigh(S)
+        whiteners.append(vecs / np.sqrt(vals) @ vecs.T)
+    A = np.hstack([B @ W for B, W in zip(blocks, whiteners)])
+    _, vecs = linalg.eigh(A.T @ A / (n - 1))
+    top, start, shared = vecs[:, ::-1][:, :k], 0, 0
+    for B, W in zip(blocks, whiteners):
+        part = top[start : start + W.shape[0]]
+        start += W.shape[0]
+        shared = shared + B @ W @ (part / np.linalg.norm(part, axis=0))
+    return shared / len(blocks)
+
+
+def test_gcca_on_views_wider_than_the_rows_gives_the_full_maxvar_solution():
+    # 40 rows, 230 columns: the weights are found in the rows' span; the result is the same
+    X, _ = latent_views(n=40, dims=(120, 80, 30), k=2, noise=0.5, seed=3)
+    X = X.to_numpy()
+    views = {"a": np.arange(120), "b": np.arange(120, 200), "c": np.arange(200, 230)}
+    gcca = GCCA(views=views, n_components=4, reg=0.2, output="shared").fit(X)
+    expected = _maxvar_variates(X, views, reg=0.2, k=4)
+    got = gcca.transform(X)
+    for j in range(4):
+        sign = np.sign(got[:, j] @ expected[:, j])
+        np.testing.assert_allclose(got[:, j], sign * expected[:, j], atol=1e-9)
+    assert (gcca.canonical_correlations_ > 0.5).all()
+
+
 def test_gcca_three_views_recovers_the_shared_factors():
     X, _ = latent_views(dims=(10, 8, 6), k=2, noise=0.5)
     gcca = GCCA(n_components=2, output="shared").fit(X)
