@@ -280,7 +280,7 @@ def _view_features(view, idx, feature_names):
     return [str(n)[len(prefix) :] if str(n).startswith(prefix) else str(n) for n in names]
 
 
-def resolve_sequences(view_indices, *, feature_names=None, steps=None):
+def resolve_sequences(view_indices, *, feature_names=None, n_steps=None):
     """The sequence views among resolved views, as a grid of column positions.
 
     Parameters
@@ -292,10 +292,10 @@ def resolve_sequences(view_indices, *, feature_names=None, steps=None):
         ``<view>__t{t}_<feature>`` for every step ``t`` from 0 to T-1 and
         the same features at each step is a sequence view; any other view
         is a plain view.
-    steps : int or mapping of str to int, default=None
+    n_steps : int or mapping of str to int, default=None
         Read views by position instead: the columns of each view (every
         view for an int, the named ones for a mapping) are its steps one
-        after the other, ``steps`` of them, each of the same width.
+        after the other, ``n_steps`` of them, each of the same width.
 
     Returns
     -------
@@ -306,7 +306,7 @@ def resolve_sequences(view_indices, *, feature_names=None, steps=None):
     Raises
     ------
     ValueError
-        If ``steps`` does not divide a view's columns.
+        If ``n_steps`` does not divide a view's columns.
 
     Examples
     --------
@@ -320,19 +320,19 @@ def resolve_sequences(view_indices, *, feature_names=None, steps=None):
     """
     if feature_names is not None:
         feature_names = np.asarray(feature_names, dtype=object)
-    if steps is not None:
-        wanted = per_view(steps, view_indices, "steps") if isinstance(steps, Mapping) else None
+    if n_steps is not None:
+        wanted = per_view(n_steps, view_indices, "n_steps") if isinstance(n_steps, Mapping) else None
         sequences = {}
         for view, idx in view_indices.items():
-            n_steps = steps if wanted is None else wanted[view]
-            if n_steps is None:
+            count = n_steps if wanted is None else wanted[view]
+            if count is None:
                 continue
-            if not isinstance(n_steps, numbers.Integral) or n_steps < 1 or idx.size % n_steps:
+            if not isinstance(count, numbers.Integral) or count < 1 or idx.size % count:
                 raise ValueError(
-                    f"steps={n_steps!r} for view {view!r}: its {idx.size} columns are not that many "
+                    f"n_steps={count!r} for view {view!r}: its {idx.size} columns are not that many "
                     f"steps of equal width; give a positive number of steps that divides {idx.size}."
                 )
-            sequences[view] = np.asarray(idx, dtype=np.intp).reshape(int(n_steps), -1)
+            sequences[view] = np.asarray(idx, dtype=np.intp).reshape(int(count), -1)
         return sequences
     if feature_names is None:
         return {}
@@ -505,7 +505,8 @@ def validate_multiview_data(
     min_views=1,
     allow_missing_views=True,
     sequences=False,
-    steps=None,
+    n_steps=None,
+    allow_empty_rows=False,
     **check_params,
 ):
     """Validate X (and y) like ``validate_data`` and resolve the estimator's views.
@@ -530,11 +531,14 @@ def validate_multiview_data(
         If False, a missing view is an error too.
     sequences : bool, default=False
         The estimator reads sequence views: on ``reset=True`` they are
-        resolved (:func:`resolve_sequences`, with ``steps``) and stored as
+        resolved (:func:`resolve_sequences`, with ``n_steps``) and stored as
         ``sequence_indices_``; their padding steps are allowed, and X with
         another number of steps than at fit is an error that says so.
-    steps : int or mapping of str to int, default=None
+    n_steps : int or mapping of str to int, default=None
         Passed to :func:`resolve_sequences`.
+    allow_empty_rows : bool, default=False
+        If False, a row with every view missing is an error (a model has
+        nothing to use); transformers that keep NaN as NaN allow it.
     **check_params
         Passed to :func:`sklearn.utils.validation.validate_data`.
 
@@ -549,7 +553,7 @@ def validate_multiview_data(
     raw_X = X
     check_params.setdefault("ensure_all_finite", "allow-nan")
     no_y = isinstance(y, str) and y == "no_validation"
-    if sequences and not reset and steps is None and hasattr(raw_X, "columns"):
+    if sequences and not reset and n_steps is None and hasattr(raw_X, "columns"):
         _check_same_steps(estimator, list(raw_X.columns))
     X, y = _validate(estimator, X, y, reset, no_y, check_params)
     feature_names = getattr(estimator, "feature_names_in_", None)
@@ -564,7 +568,7 @@ def validate_multiview_data(
         )
     if reset and sequences:
         estimator.sequence_indices_ = resolve_sequences(
-            estimator.view_indices_, feature_names=feature_names, steps=steps
+            estimator.view_indices_, feature_names=feature_names, n_steps=n_steps
         )
     masks = missing_view_masks(
         X,
@@ -573,7 +577,7 @@ def validate_multiview_data(
         feature_names=feature_names,
         sequences=estimator.sequence_indices_ if sequences else None,
     )
-    if X.shape[0]:
+    if X.shape[0] and not allow_empty_rows:
         all_missing = np.logical_and.reduce(list(masks.values()))
         if all_missing.any():
             row = np.flatnonzero(all_missing)[0]
@@ -650,6 +654,24 @@ def view_feature_names(view, names):
     """
     _check_view_name(view)
     return np.asarray([f"{view}{VIEW_SEP}{n}" for n in names], dtype=object)
+
+
+def view_prefixed(view, feature):
+    """A feature's name in a union's output: ``<view>__<feature>``, once.
+
+    For ``verbose_feature_names_out`` of a :class:`~mmsk.compose.ModalityUnion`
+    whose views pass precomputed ``<view>__<feature>`` columns on: their names
+    keep one prefix, so a sequence view's ``audio__t00_f0`` stays readable as
+    steps.
+
+    Examples
+    --------
+    >>> from mmsk._views import view_prefixed
+    >>> view_prefixed("audio", "mfcc_0_mean"), view_prefixed("audio", "audio__t00_f0")
+    ('audio__mfcc_0_mean', 'audio__t00_f0')
+    """
+    feature = str(feature)
+    return feature if feature.startswith(f"{view}{VIEW_SEP}") else f"{view}{VIEW_SEP}{feature}"
 
 
 def per_view(value, views, name, default=None):

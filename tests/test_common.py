@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mmsk
 from mmsk.align import CCA, GCCA, DeepCCA, KernelCCA
-from mmsk.compose import ModalityUnion, TemporalPooling
+from mmsk.compose import ModalityUnion, SequenceScaler, TemporalPooling
 from mmsk.extract import (
     AudioEmbedder,
     AudioFeatures,
@@ -184,7 +184,10 @@ SETTINGS = {
     "ModalityUnion": lambda: ModalityUnion([("a", StandardScaler(), Columns("all"))]),
     # "a" is a one-step sequence (read by position), "b" a plain view passed through
     "TemporalPooling": lambda: TemporalPooling(
-        views={"a": Columns("first"), "b": Columns("last")}, steps={"a": 1}, quantiles=(0.5,)
+        views={"a": Columns("first"), "b": Columns("last")}, n_steps={"a": 1}, quantiles=(0.5,)
+    ),
+    "SequenceScaler": lambda: SequenceScaler(
+        views={"a": Columns("first"), "b": Columns("last")}, n_steps={"a": 1}
     ),
     "StrategySearchCV": lambda: StrategySearchCV(
         [

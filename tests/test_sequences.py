@@ -12,7 +12,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from mmsk import missing_view_masks, resolve_sequences, resolve_views, sequence_arrays, sequence_frame
-from mmsk.compose import TemporalPooling
+from mmsk.compose import SequenceScaler, TemporalPooling
 from mmsk.datasets import make_event_timing
 from mmsk.fusion import EarlyFusionClassifier
 
@@ -90,11 +90,11 @@ def test_only_a_complete_step_by_feature_grid_is_a_sequence(names):
 
 def test_steps_by_position_for_arrays_without_names():
     views = {"a": np.arange(6), "b": np.arange(6, 8)}
-    sequences = resolve_sequences(views, steps={"a": 3})
+    sequences = resolve_sequences(views, n_steps={"a": 3})
     np.testing.assert_array_equal(sequences["a"], [[0, 1], [2, 3], [4, 5]])
     assert "b" not in sequences
-    with pytest.raises(ValueError, match=r"steps=4 for view 'a': its 6 columns"):
-        resolve_sequences(views, steps=4)
+    with pytest.raises(ValueError, match=r"n_steps=4 for view 'a': its 6 columns"):
+        resolve_sequences(views, n_steps=4)
 
 
 def test_nan_inside_a_step_names_the_row_the_view_and_the_step():
@@ -149,6 +149,25 @@ def test_statistics_over_present_steps_match_a_plain_computation():
                 np.testing.assert_allclose(out.loc[i, f"audio__{feature}_{stat}"], values[j], atol=1e-10)
     assert out.loc[5, [c for c in out.columns if c.startswith("audio__")]].isna().all()
     assert out.drop(index=5).notna().all().all()
+
+
+def test_sequence_scaler_scales_a_feature_over_every_present_step_and_keeps_padding():
+    rng = np.random.default_rng(2)
+    audio, lengths = padded(rng, 30, 6, 2, shortest=2)
+    audio = audio * [1.0, 10.0] + np.arange(6)[None, :, None]  # the feature rises over time
+    audio[3] = np.nan  # a row without the view
+    price = rng.normal(5.0, 2.0, size=(30, 1))
+    frame = sequence_frame({"audio": audio}).assign(price__usd=price[:, 0])
+    scaled = SequenceScaler().set_output(transform="pandas").fit_transform(frame)
+    assert list(scaled.columns) == list(frame.columns)
+    values = sequence_arrays(scaled)["audio"]
+    assert np.array_equal(np.isnan(values), np.isnan(audio))
+    present = audio[~np.isnan(audio[..., 0])]  # every row's present steps, (steps, 2)
+    expected = (audio - present.mean(axis=0)) / present.std(axis=0)
+    np.testing.assert_allclose(values, expected, equal_nan=True)
+    # the rise over time survives: later steps are higher on average
+    assert np.nanmean(values[:, -1, 0]) > np.nanmean(values[:, 0, 0]) + 1
+    np.testing.assert_allclose(scaled["price__usd"], (price[:, 0] - price.mean()) / price.std())
 
 
 def test_a_different_number_of_steps_at_transform_is_a_clear_error():

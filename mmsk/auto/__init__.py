@@ -7,7 +7,7 @@ every setting of a run; :func:`fit_table` runs it all and writes a model, a lead
 :func:`predict_table` applies a saved model to new rows.
 """
 
-from ._detect import MODALITIES, detect_modalities, prepare_table, view_names
+from ._detect import MODALITIES, detect_modalities, prepare_table, sequence_views, view_names
 from ._fit import UnreadableFilesError, fit_table, load_model, predict_table, read_table
 from ._presets import make_feature_union
 from ._run import FitRun, feature_stages
@@ -27,6 +27,7 @@ __all__ = [
     "predict_table",
     "prepare_table",
     "read_table",
+    "sequence_views",
     "strategy_grid",
     "view_names",
 ]

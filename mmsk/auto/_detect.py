@@ -193,6 +193,33 @@ def view_names(modalities, groups=None):
     return views
 
 
+def sequence_views(modalities, groups=None):
+    """The numeric views whose columns are a complete grid of steps: ``{view: (steps, features)}``.
+
+    A precomputed view named ``<view>__t{t}_<feature>`` for every step and
+    feature (see :func:`mmsk.resolve_sequences`) is a sequence view; its
+    padding steps are all NaN.
+
+    Examples
+    --------
+    >>> from mmsk.auto import sequence_views
+    >>> columns = ["pitch__t00_f0", "pitch__t00_f1", "pitch__t01_f0", "pitch__t01_f1", "age"]
+    >>> sequence_views(dict.fromkeys(columns, "numeric"))
+    {'pitch': (2, 2)}
+    """
+    from .. import resolve_sequences
+
+    found = {}
+    for view, columns in view_names(modalities, groups).items():
+        if modalities[columns[0]] != "numeric":
+            continue
+        names = np.asarray([str(c) for c in columns], dtype=object)
+        grid = resolve_sequences({view: np.arange(len(names))}, feature_names=names).get(view)
+        if grid is not None:
+            found[view] = grid.shape
+    return found
+
+
 def prepare_table(table, modalities, *, base_dir=None):
     """The table as the fitted model reads it: file paths made absolute, text cells as strings.
 

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from ..extract import ExtractionWarning
 from ..report.layout import ABLATION_FILE, load_model
 from ._dates import DATE_PARTS, expand_dates
-from ._detect import MODALITIES, detect_modalities, prepare_table, view_names
+from ._detect import MODALITIES, detect_modalities, prepare_table, sequence_views, view_names
 from ._presets import resolve_text_features
 from ._run import FitRun, feature_stages, unreadable_files
 from ._settings import FitSettings
@@ -215,7 +215,7 @@ def fit_table(table, target=None, out=None, *, settings=None, nested=None, print
     table, derived = expand_dates(table, exclude=set(roles) | set(named))
     detection = _roles(table, named, roles, settings.only_named, view_groups, derived)
     modalities = {r.column: r.modality for r in detection.itertuples() if r.modality in MODALITIES}
-    _say_columns(say, detection, view_names(modalities, view_groups))
+    _say_columns(say, detection, view_names(modalities, view_groups), sequence_views(modalities, view_groups))
     if not modalities:
         raise ValueError(
             "no usable column besides the target: name them with modalities= (--text, --image, ...)"
@@ -261,8 +261,9 @@ def fit_table(table, target=None, out=None, *, settings=None, nested=None, print
     }
 
 
-def _say_columns(say, detection, views):
+def _say_columns(say, detection, views, sequences=None):
     """Every column with its role; the columns of a precomputed view as one line for the view."""
+    sequences = sequences or {}
     say("Columns:")
     grouped = {c: view for view, cols in views.items() if len(cols) > 3 for c in cols}
     shown = set()
@@ -271,7 +272,8 @@ def _say_columns(say, detection, views):
         if view is not None:
             if view not in shown:
                 cols = views[view]
-                say(f"  {view + '__*':<24} {'feature':<10} {r.modality:<12} view {view}: {len(cols)} columns "
+                shape = f", a sequence of {sequences[view][0]} steps of {sequences[view][1]}" if view in sequences else ""
+                say(f"  {view + '__*':<24} {'feature':<10} {r.modality:<12} view {view}: {len(cols)} columns{shape} "
                     f"({cols[0]} ... {cols[-1]})")  # fmt: skip
                 shown.add(view)
             continue

@@ -2,7 +2,8 @@
 
 from sklearn.pipeline import make_pipeline
 
-from ._detect import FILE_MODALITIES, MODALITIES, view_names
+from .._views import view_prefixed
+from ._detect import FILE_MODALITIES, MODALITIES, sequence_views, view_names
 
 
 def _extractor(kind, *, on_error, cache, progress, n_jobs, encoder=None):
@@ -62,7 +63,10 @@ def make_feature_union(
     (OpenCV); video: frames through the image features; text: TF-IDF and
     truncated SVD (:class:`~mmsk.extract.TfidfFeatures`) or sentence
     embeddings (:class:`~mmsk.extract.SentenceEmbedder`); numeric:
-    median imputation; categorical: one-hot. Every view is standardised.
+    median imputation; categorical: one-hot. Every view is standardised; a
+    sequence view (``<view>__t{t}_<feature>`` columns, see
+    :func:`sequence_views`) one feature at a time over all its steps
+    (:class:`~mmsk.compose.SequenceScaler`), its padding left NaN.
 
     Parameters
     ----------
@@ -92,13 +96,14 @@ def make_feature_union(
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from ..compose import make_modality_union
+    from ..compose import SequenceScaler, make_modality_union
 
     encoders = dict(encoders or {})
     unknown = sorted(set(encoders) - {"image", "audio", "text"})
     if unknown:
         raise ValueError(f"encoders are for 'image', 'audio' and 'text' columns; got {unknown}.")
     stages = {}
+    sequences = sequence_views(modalities, view_groups)
     for view, columns in view_names(modalities, view_groups).items():
         kind = modalities[columns[0]]
         if kind in FILE_MODALITIES:
@@ -116,6 +121,8 @@ def make_feature_union(
                 text_features, on_error=on_error, cache=cache, progress=progress, encoder=encoders.get("text")
             )
             stages[view] = (columns[0], make_pipeline(ext, StandardScaler()))
+        elif view in sequences:  # padding and missing views stay NaN for the sequence readers
+            stages[view] = (columns, SequenceScaler())
         elif kind == "numeric":
             stages[view] = (columns, make_pipeline(SimpleImputer(strategy="median"), StandardScaler()))
         elif kind == "categorical":
@@ -129,7 +136,8 @@ def make_feature_union(
             )
         else:
             raise ValueError(f"unknown modality {kind!r} for column {columns[0]!r}; known: {MODALITIES}")
-    return make_modality_union(**stages)
+    # a precomputed view's <view>__<feature> columns keep one prefix
+    return make_modality_union(**stages).set_params(verbose_feature_names_out=view_prefixed)
 
 
 def uncached(union):

@@ -35,13 +35,14 @@ from ..report.layout import (
     WEIGHTS_FILE,
 )
 from ..utils._io import atomic_write
-from ._detect import FILE_MODALITIES, view_names
+from ._detect import FILE_MODALITIES, sequence_views, view_names
 from ._presets import make_feature_union, uncached
 from ._strategies import (
     BASELINE,
     COLUMNS,
     ENSEMBLE,
     FEATURES,
+    SEQUENCES,
     SINGLE_PREFIX,
     TABLE,
     columns_stage,
@@ -119,11 +120,13 @@ def unreadable_files(union, table, modalities):
 
 def feature_stages(model):
     """The fitted modality unions of a saved model: its ``features`` step, or each ensemble member's."""
+    from sklearn.pipeline import Pipeline
+
     from ..compose import ModalityUnion
 
     if isinstance(model, ModalityUnion):
         return [model]
-    if hasattr(model, "steps"):
+    if isinstance(model, Pipeline):
         return [u for _, step in model.steps for u in feature_stages(step)]
     if hasattr(model, "transformers_"):  # feature stages side by side
         return [u for _, part, _ in model.transformers_ for u in feature_stages(part)]
@@ -255,15 +258,37 @@ class FitRun:
         """Each text view's column."""
         return {v: cols[0] for v, cols in self.views.items() if self.modalities[cols[0]] == "text"}
 
+    @property
+    def sequences(self):
+        """Each sequence view's (steps, features)."""
+        return sequence_views(self.modalities, self.view_groups)
+
     def feature_stages(self):
-        """The search's named feature stages: the union, the prepared table, its text and categories."""
-        stages = [(FEATURES, self.union()), (TABLE, "passthrough")]
+        """The search's named feature stages: the union, the prepared table, its text and categories.
+
+        With sequence views, ``features`` is the union's output pooled over time
+        (what every classical candidate reads) and ``sequences`` the union's
+        output itself, each sequence view step by step, for the temporal nets.
+        """
+        union = self.union()
+        stages = [(FEATURES, self.pooled(union) if self.sequences else union), (TABLE, "passthrough")]
         raw = {
             v: cols for v, cols in self.views.items() if self.modalities[cols[0]] in ("text", "categorical")
         }
         if raw:
             stages.append((COLUMNS, columns_stage(raw)))
+        if self.sequences:
+            stages.append((SEQUENCES, union))
         return stages
+
+    @staticmethod
+    def pooled(union):
+        """The union followed by statistics over time of its sequence views (pandas output)."""
+        from sklearn.pipeline import make_pipeline
+
+        from ..compose import TemporalPooling
+
+        return make_pipeline(union, TemporalPooling()).set_output(transform="pandas")
 
     @property
     def metric_name(self):
@@ -375,7 +400,7 @@ class FitRun:
         UnreadableFilesError
             With ``on_error="raise"``, listing every unreadable file.
         """
-        from .._views import missing_view_masks, resolve_views
+        from .._views import missing_view_masks, resolve_sequences, resolve_views
         from ._fit import UnreadableFilesError
 
         union = self.union(progress=self.settings.progress, on_error="nan")
@@ -387,8 +412,9 @@ class FitRun:
         if len(unreadable):
             self.say(f"{len(unreadable)} unreadable file(s) are treated as missing (listed in the report).")
         names = np.asarray(features.columns)
+        views = resolve_views(None, n_features=len(names), feature_names=names)
         masks = missing_view_masks(
-            features.to_numpy(), resolve_views(None, n_features=len(names), feature_names=names)
+            features.to_numpy(), views, sequences=resolve_sequences(views, feature_names=names)
         )
         empty = np.logical_and.reduce(list(masks.values()))
         keep = ~empty
@@ -423,12 +449,13 @@ class FitRun:
             n_features=rows.features.shape[1],
             n_classes=n_classes if self.task == "classification" else None,
             widths=Counter(str(c).partition("__")[0] for c in rows.features.columns),
+            sequences=self.sequences,
             max_epochs=s.max_epochs,
             # a validation split of 10% with a few rows of every class
             early_stopping=0.1 * n_train >= max(10, 2 * n_classes),
             random_state=s.random_state,
         )
-        asked = resolve_strategies(self.task, s.strategies, len(self.views))
+        asked = resolve_strategies(self.task, s.strategies, len(self.views), len(self.sequences))
         named = {name for name, *_ in grid}
         return grid, [name for name in asked if name not in named]
 
@@ -644,8 +671,8 @@ class FitRun:
         from .. import persist
 
         model = outcome.model
-        if hasattr(model, "named_steps") and "features" in model.named_steps:
-            uncached(model.named_steps["features"])
+        for union in feature_stages(model):  # one, or one per member of an ensemble
+            uncached(union)
         meta = {
             "target": str(self.settings.target),
             "task": self.task,
@@ -736,7 +763,9 @@ class FitRun:
         groups = self.group_values(rows)
         for label, used in ablation_settings(list(views)):
             kept = [c for v in used for c in views[v]]
-            pipe = Pipeline([("features", self.union(columns=kept)), ("model", clone(final))])
+            union = self.union(columns=kept)
+            pooled = isinstance(model.named_steps["features"], Pipeline)  # a classical model on sequences
+            pipe = Pipeline([("features", self.pooled(union) if pooled else union), ("model", clone(final))])
             usable = ~np.logical_and.reduce([rows.missing[v] for v in used])
             scores = cross_val_score(
                 pipe,
@@ -858,10 +887,13 @@ class FitRun:
         return near["strategy"].drop_duplicates().tolist()
 
     def _view_counts(self, rows):
+        """Each view: its modality, columns, shape over time, and rows with missing values or no view."""
         out = []
+        sequences = self.sequences
         for view, columns in self.views.items():
             kind = self.modalities[columns[0]]
             raw = rows.data[columns].isna() if kind != "text" else rows.data[columns].eq("")
+            steps = sequences.get(view)
             out.append(
                 {
                     "view": view,
@@ -869,6 +901,7 @@ class FitRun:
                     "columns": ", ".join(map(str, columns))
                     if len(columns) <= 3
                     else f"{len(columns)} columns",
+                    "sequence": f"{steps[0]} steps x {steps[1]} features" if steps else "",
                     "missing_values": int(raw.any(axis=1).sum()),
                     "rows_without_view": int(rows.missing[view].sum()),
                 }

@@ -9,8 +9,8 @@ import re
 import numpy as np
 
 #: Fusion strategies by task, from the simplest to the most flexible.
-CLASSIFICATION_STRATEGIES = ("early", "gbm", "late", "stacking", "cca", "mkl", "deep")
-REGRESSION_STRATEGIES = ("early", "gbm", "cca", "mkl", "deep")
+CLASSIFICATION_STRATEGIES = ("early", "gbm", "late", "stacking", "cca", "mkl", "deep", "temporal")
+REGRESSION_STRATEGIES = ("early", "gbm", "cca", "mkl", "deep", "temporal")
 #: The comparison rows every search has, whatever the strategies asked for.
 BASELINE = "baseline"
 SINGLE_PREFIX = "only "
@@ -20,16 +20,24 @@ ENSEMBLE = "ensemble"
 WORDS = "(words)"
 
 
-def resolve_strategies(task, strategies, n_views):
-    """The fusion strategies to search: those asked for, checked, or every one that applies."""
+def resolve_strategies(task, strategies, n_views, n_sequences=0):
+    """The fusion strategies to search: those asked for, checked, or every one that applies.
+
+    ``"cca"`` needs two views or more, ``"temporal"`` a sequence view.
+    """
     known = CLASSIFICATION_STRATEGIES if task == "classification" else REGRESSION_STRATEGIES
     if strategies is None:
-        return [s for s in known if s != "cca" or n_views >= 2]
+        return [s for s in known if (s != "cca" or n_views >= 2) and (s != "temporal" or n_sequences)]
     unknown = [s for s in strategies if s not in known]
     if unknown:
         raise ValueError(f"unknown strategy {unknown} for {task}; choose among {list(known)}")
     if "cca" in strategies and n_views < 2:
         raise ValueError("the 'cca' strategy needs two views or more; this table has one")
+    if "temporal" in strategies and not n_sequences:
+        raise ValueError(
+            "the 'temporal' strategy reads sequence views (<view>__t<step>_<feature> columns, "
+            "see mmsk.sequence_frame); this table has none"
+        )
     return [s for s in known if s in strategies]
 
 
@@ -146,9 +154,10 @@ def columns_stage(columns):
     return ColumnTransformer(parts, verbose_feature_names_out=True).set_output(transform="pandas")
 
 
-#: The feature stages a search reads: the modality union, the prepared table itself, and the
-#: table's text and categorical columns (named as the union names its views).
-FEATURES, TABLE, COLUMNS = "features", "table", "columns"
+#: The feature stages a search reads: the modality union (pooled over time when the table has
+#: sequence views), the prepared table itself, the table's text and categorical columns (named
+#: as the union names its views), and the union's sequence views step by step.
+FEATURES, TABLE, COLUMNS, SEQUENCES = "features", "table", "columns", "sequences"
 #: Rows above which the exact-kernel MKL is left out of the default search (its kernels grow as n²).
 MKL_MAX_ROWS = 6000
 #: Numeric columns up to which ``early (words)`` also tries their pairwise products (up to 465).
@@ -171,6 +180,7 @@ def strategy_grid(
     n_features=None,
     n_classes=None,
     widths=None,
+    sequences=None,
     max_epochs=60,
     early_stopping=False,
     random_state=0,
@@ -214,6 +224,15 @@ def strategy_grid(
         the pairwise products of the numeric views' columns (a
         ``PolynomialFeatures`` degree of 1 or 2) when they have at most
         :data:`MAX_PRODUCT_COLUMNS` columns in all (None: unknown, tried).
+    sequences : mapping of str to (int, int), default=None
+        The sequence views and their (steps, features), as
+        :func:`~mmsk.auto.sequence_views` finds them. With any, the
+        ``"temporal"`` strategy reads the union's views step by step (the
+        ``"sequences"`` feature stage): a :class:`~mmsk.fusion.FusionClassifier`
+        with cross-modal attention over time, and, when every view is a
+        sequence of the same length, early fusion over time
+        (``"temporal_concat"``). Every other candidate reads ``"features"``,
+        which then holds the sequence views' statistics over time.
     max_epochs : int, default=60
         Epochs of the deep fusion networks.
     early_stopping : bool, default=False
@@ -262,7 +281,8 @@ def strategy_grid(
     from ..mkl import MKLClassifier, MKLRegressor
 
     views = list(views)
-    asked = resolve_strategies(task, strategies, len(views))
+    sequences = dict(sequences or {})
+    asked = resolve_strategies(task, strategies, len(views), len(sequences))
     fusion = list(asked)
     if strategies is None and n_rows is not None and n_rows > MKL_MAX_ROWS:
         fusion = [s for s in fusion if s != "mkl"]
@@ -325,6 +345,19 @@ def strategy_grid(
             {"fusion": ["concat", "attention"]},
         ),
     }
+    if sequences:
+        aligned = len(sequences) == len(views) and len({steps for steps, _ in sequences.values()}) == 1
+        entries["temporal"] = (
+            (FusionClassifier if classify else FusionRegressor)(
+                fusion="cross_attention",
+                max_epochs=max_epochs,
+                early_stopping=early_stopping,
+                dropout=0.2,
+                modality_dropout=0.3,
+                random_state=random_state,
+            ),
+            {"fusion": ["temporal_concat", "cross_attention"] if aligned else ["cross_attention"]},
+        )
     others = [v for v in views if v not in text]
     for name in asked:
         if name == "gbm" and tabular and len(tabular) < len(views):  # cheap: never left out by cost
@@ -336,7 +369,7 @@ def strategy_grid(
             estimator, stage = gbm(views)
             grid.append((name, estimator, {}, stage))
             continue
-        grid.append((name, *entries[name], FEATURES))
+        grid.append((name, *entries[name], SEQUENCES if name == "temporal" else FEATURES))
         if name == "early" and text and others:
             numeric = [v for v in others if kinds.get(v) == "numeric"]
             words = {"logisticregression__C": [0.3, 3.0, 30.0]} if classify else {}

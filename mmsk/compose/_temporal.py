@@ -116,7 +116,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
     views : mapping of str to columns, default=None
         The views (see :func:`mmsk.resolve_views`); None infers them from
         ``<view>__<feature>`` column names.
-    steps : int or mapping of str to int, default=None
+    n_steps : int or mapping of str to int, default=None
         None: a view is a sequence when its column names say so. An int (or
         one per view): each view's columns are that many steps one after the
         other, for arrays without such names.
@@ -152,14 +152,14 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         "stats": ["array-like"],
         "quantiles": ["array-like"],
         "views": [dict, None],
-        "steps": [Interval(numbers.Integral, 1, None, closed="left"), dict, None],
+        "n_steps": [Interval(numbers.Integral, 1, None, closed="left"), dict, None],
     }
 
-    def __init__(self, stats=STATISTICS, quantiles=(), views=None, steps=None):
+    def __init__(self, stats=STATISTICS, quantiles=(), views=None, n_steps=None):
         self.stats = stats
         self.quantiles = quantiles
         self.views = views
-        self.steps = steps
+        self.n_steps = n_steps
 
     def _check_params(self):
         unknown = [s for s in self.stats if s not in STATISTICS]
@@ -192,7 +192,9 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         self : TemporalPooling
         """
         self._check_params()
-        validate_multiview_data(self, X, reset=True, sequences=True, steps=self.steps)
+        validate_multiview_data(
+            self, X, reset=True, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
+        )
         return self
 
     def transform(self, X):
@@ -207,7 +209,9 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         pooled : ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self)
-        X, _ = validate_multiview_data(self, X, reset=False, sequences=True, steps=self.steps)
+        X, _ = validate_multiview_data(
+            self, X, reset=False, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
+        )
         X = np.asarray(X, dtype=float)
         present = sequence_step_masks(X, self.sequence_indices_)
         blocks = []
@@ -241,7 +245,145 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
                 names.extend(view_feature_names(view, self._names(view, idx)))
                 continue
             features = self._names(view, self.sequence_indices_[view][0])
-            if self.steps is None:  # named steps: step 0's "t00_pitch" is the feature "pitch"
+            if self.n_steps is None:  # named steps: step 0's "t00_pitch" is the feature "pitch"
                 features = [f.partition("_")[2] for f in features]
             names.extend(view_feature_names(view, [f"{f}_{s}" for f in features for s in labels]))
         return np.asarray(names, dtype=object)
+
+
+class SequenceScaler(TransformerMixin, BaseEstimator):
+    """Standardise each feature of a sequence view as one column across time; plain views per column.
+
+    scikit-learn's :class:`~sklearn.preprocessing.StandardScaler` on a table of
+    sequence views would give every step of a feature its own mean and scale,
+    which erases how the feature moves over time. Here each feature of a
+    sequence view (``<view>__t{t}_<feature>`` columns, see
+    :func:`mmsk.resolve_sequences`) gets one ``StandardScaler`` fitted on its
+    values at every present step of every row, so a rise over time stays a
+    rise. Padding steps and missing views (NaN) are left out of the fit and
+    stay NaN. Plain views are scaled per column, as ``StandardScaler`` does.
+
+    Parameters
+    ----------
+    with_mean, with_std : bool, default=True
+        As in ``StandardScaler``.
+    views : mapping of str to columns, default=None
+        The views (see :func:`mmsk.resolve_views`); None infers them from
+        ``<view>__<feature>`` column names.
+    n_steps : int or mapping of str to int, default=None
+        As in :class:`TemporalPooling`.
+
+    Attributes
+    ----------
+    scalers_ : dict of str to StandardScaler
+        Each view's scaler: over its d features for a sequence view (all
+        steps), over its columns for a plain view.
+    view_indices_ : dict of str to ndarray of int
+    sequence_indices_ : dict of str to ndarray of int, shape (T, d)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when X has string column names.
+
+    See Also
+    --------
+    TemporalPooling : Statistics over time, for estimators that read no sequences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmsk import sequence_frame
+    >>> from mmsk.compose import SequenceScaler
+    >>> X = sequence_frame({"audio": np.array([[[0.0], [2.0]], [[4.0], [6.0]]])})
+    >>> SequenceScaler().set_output(transform="pandas").fit_transform(X).round(3)
+       audio__t00_f0  audio__t01_f0
+    0         -1.342         -0.447
+    1          0.447          1.342
+    """
+
+    _parameter_constraints = {
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+        "views": [dict, None],
+        "n_steps": [Interval(numbers.Integral, 1, None, closed="left"), dict, None],
+    }
+
+    def __init__(self, with_mean=True, with_std=True, views=None, n_steps=None):
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.views = views
+        self.n_steps = n_steps
+
+    def _grid(self, view):
+        """The view's columns as (steps, features): a plain view is one step of all its columns."""
+        grid = self.sequence_indices_.get(view)
+        return self.view_indices_[view][None, :] if grid is None else grid
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit one scaler per view on its features' values at every present step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SequenceScaler
+        """
+        from sklearn.preprocessing import StandardScaler
+
+        X, _ = validate_multiview_data(
+            self, X, reset=True, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
+        )
+        X = np.asarray(X, dtype=float)
+        self.scalers_ = {}
+        for view in self.view_indices_:
+            grid = self._grid(view)
+            scaler = StandardScaler(with_mean=self.with_mean, with_std=self.with_std)
+            self.scalers_[view] = scaler.fit(X[:, grid].reshape(-1, grid.shape[1]))
+        return self
+
+    def transform(self, X):
+        """Scale every view; NaN (padding, missing views) stays NaN.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scaled : ndarray of shape (n_samples, n_features_out)
+            The views' columns in view order.
+        """
+        check_is_fitted(self)
+        X, _ = validate_multiview_data(
+            self, X, reset=False, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
+        )
+        X = np.asarray(X, dtype=float)
+        blocks = []
+        for view, scaler in self.scalers_.items():
+            grid = self._grid(view)
+            scaled = scaler.transform(X[:, grid].reshape(-1, grid.shape[1]))
+            blocks.append(scaled.reshape(len(X), grid.size))
+        return np.hstack(blocks) if blocks else np.empty((len(X), 0))
+
+    def get_feature_names_out(self, input_features=None):
+        """The input names of the views' columns, in view order (``x<j>`` without names).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; the names come from fit.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        order = np.concatenate([self._grid(v).ravel() for v in self.view_indices_])
+        if names is None:
+            return np.asarray([f"x{j}" for j in order], dtype=object)
+        return np.asarray(names, dtype=object)[order]

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from ..utils._io import atomic_write
 from .layout import (
@@ -91,7 +92,7 @@ def _feature_stage(model):
     unions = feature_stages(model)
     parts = []
     for name, transformer, _ in getattr(unions[0], "transformers_", []) if unions else []:
-        steps = getattr(transformer, "steps", [(None, transformer)])
+        steps = transformer.steps if isinstance(transformer, Pipeline) else [(None, transformer)]
         parts.append(f"{name}: " + " + ".join(_step_name(step) for _, step in steps))
     return "; ".join(parts)
 
@@ -257,6 +258,13 @@ def write_report(run_dir, *, path=None):
         "the fusion models use the other views for those rows.</p>",
         _table(pd.DataFrame(summary["views"])),
     ]
+    sequences = [v["view"] for v in summary["views"] if v.get("sequence")]
+    if sequences:
+        parts.append(
+            f"<p class=note>Sequence views ({e(', '.join(sequences))}): the <i>temporal</i> candidates read "
+            "them step by step; every other candidate reads their statistics over time (mean, standard "
+            "deviation, minimum, maximum, first, last and slope per feature: TemporalPooling).</p>"
+        )
     unreadable = pd.DataFrame(summary["unreadable"], columns=["row", "column", "item", "error"])
     if len(unreadable):
         parts += [
