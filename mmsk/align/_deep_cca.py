@@ -62,8 +62,8 @@ class DeepCCA(BaseDeepEstimator, _BaseCCA):
 
     Notes
     -----
-    The network runs in float64, so a row's variates do not depend on the
-    batch it is in. Rows missing a view are left out of training; in
+    The network runs in ``dtype`` (in float64 a row's variates do not depend
+    on the batch it is in); the loss is computed in float64. Rows missing a view are left out of training; in
     ``transform`` they get NaN for that view (and the other view's variates
     with ``output="shared"``).
 
@@ -112,6 +112,7 @@ class DeepCCA(BaseDeepEstimator, _BaseCCA):
         validation_fraction=0.1,
         patience=5,
         device="cpu",
+        dtype="float32",
         random_state=None,
         verbose=0,
         **module_params,
@@ -131,6 +132,7 @@ class DeepCCA(BaseDeepEstimator, _BaseCCA):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
         self._store_module_params(module_params)

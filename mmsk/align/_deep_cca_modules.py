@@ -36,7 +36,9 @@ class CCALoss(nn.Module):
         return vecs @ torch.diag(vals.clamp_min(self.eps) ** -0.5) @ vecs.T
 
     def forward(self, outputs, _target=None):
-        h1, h2 = outputs
+        # in float64 whatever the network's precision: the eigendecomposition of a nearly
+        # singular covariance loses its small eigenvalues in float32
+        h1, h2 = (h.double() for h in outputs)
         m = h1.shape[0]
         h1 = h1 - h1.mean(dim=0)
         h2 = h2 - h2.mean(dim=0)

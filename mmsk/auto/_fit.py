@@ -272,9 +272,10 @@ def _say_columns(say, detection, views, sequences=None):
         if view is not None:
             if view not in shown:
                 cols = views[view]
-                shape = f", a sequence of {sequences[view][0]} steps of {sequences[view][1]}" if view in sequences else ""
-                say(f"  {view + '__*':<24} {'feature':<10} {r.modality:<12} view {view}: {len(cols)} columns{shape} "
-                    f"({cols[0]} ... {cols[-1]})")  # fmt: skip
+                steps, width = sequences.get(view, (None, None))
+                shape = f", a sequence of {steps} steps of {width}" if steps else ""
+                say(f"  {view + '__*':<24} {'feature':<10} {r.modality:<12} view {view}: {len(cols)} "
+                    f"columns{shape} ({cols[0]} ... {cols[-1]})")  # fmt: skip
                 shown.add(view)
             continue
         kind = r.modality if isinstance(r.modality, str) else ""

@@ -235,7 +235,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
     -----
     Standardise the views first (e.g. ``StandardScaler``): the loss is the
     mean squared error per view, each view counting equally. The network runs
-    in float64, so a row's latent does not depend on its batch.
+    in ``dtype`` (in float64 a row's latent does not depend on its batch).
 
     Examples
     --------
@@ -270,6 +270,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
         validation_fraction=0.1,
         patience=5,
         device="cpu",
+        dtype="float32",
         random_state=None,
         verbose=0,
         **module_params,
@@ -287,6 +288,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
         self._store_module_params(module_params)
@@ -356,6 +358,7 @@ class MultimodalVAE(_BaseMultimodalAE):
         validation_fraction=0.1,
         patience=5,
         device="cpu",
+        dtype="float32",
         random_state=None,
         verbose=0,
         **module_params,
@@ -374,6 +377,7 @@ class MultimodalVAE(_BaseMultimodalAE):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
         self._store_module_params(module_params)

@@ -67,7 +67,8 @@ class ContrastiveDualEncoder(TransformerMixin, BaseDeepEstimator):
     positives of each other (an image's five captions), so a batch never
     pushes an image away from its other captions. Rows missing either view are
     left out of training; ``transform`` gives NaN for a missing view. The
-    network runs in float64, so a row's embedding does not depend on its batch.
+    network runs in ``dtype`` (in float64 a row's embedding does not depend on
+    its batch).
     The negatives of each row are its batch's other rows: larger batches give
     harder negatives.
 
@@ -116,6 +117,7 @@ class ContrastiveDualEncoder(TransformerMixin, BaseDeepEstimator):
         validation_fraction=0.1,
         patience=5,
         device="cpu",
+        dtype="float32",
         random_state=None,
         verbose=0,
         **module_params,
@@ -134,6 +136,7 @@ class ContrastiveDualEncoder(TransformerMixin, BaseDeepEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
         self._store_module_params(module_params)

@@ -51,6 +51,7 @@ class _BaseFusionNet(BaseDeepEstimator):
         validation_fraction=0.1,
         patience=5,
         device="cpu",
+        dtype="float32",
         random_state=None,
         verbose=0,
         **module_params,
@@ -71,6 +72,7 @@ class _BaseFusionNet(BaseDeepEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
         self._store_module_params(module_params)
@@ -281,8 +283,8 @@ class FusionClassifier(ClassifierMixin, _BaseFusionNet):
     ``modality_dropout=0`` when every view is always present and the data
     are small.
 
-    The network runs in float64, so a row's prediction does not depend on the
-    batch it is in. Standardise the features first (a StandardScaler in the
+    The network runs in ``dtype`` (float32 by default; in float64 a row's
+    prediction does not depend on the batch it is in). Standardise the features first (a StandardScaler in the
     Pipeline, or per view in the modality union).
 
     Examples

@@ -8,8 +8,9 @@ in ``fit`` from X's views. What they all share lives here, once:
   their constraints and their docstring fragment;
 * skorch-style ``module__<name>`` parameters (:class:`ModuleParamsMixin`);
 * building the skorch net (:meth:`BaseDeepEstimator._make_net`: Adam, the
-  batch-index loader, device, early stopping) and training it in float64
-  with the data placed on the device once (:meth:`BaseDeepEstimator._train_net`);
+  batch-index loader, device, precision, early stopping) and training it
+  with the data placed on the device once, in ``dtype``
+  (:meth:`BaseDeepEstimator._train_net`);
 * the masked input of views side by side (:func:`masked_inputs`);
 * inference, always in eval mode under ``torch.inference_mode``
   (:meth:`BaseDeepEstimator._infer`);
@@ -24,7 +25,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._compat import Interval
+from ._compat import Interval, StrOptions
 
 #: Rows per batch on a CUDA device when ``batch_size=None``: a small network is
 #: bound by per-batch work on a GPU unless its batches are large.
@@ -43,6 +44,7 @@ TRAINER_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "patience": [Interval(Integral, 1, None, closed="left")],
     "device": [str],
+    "dtype": [StrOptions({"float32", "float64"})],
     "random_state": [Interval(Integral, 0, None, closed="left"), None],
     "verbose": ["verbose"],
 }
@@ -86,6 +88,11 @@ def trainer_doc(*, max_epochs, batch_size, module):
         torch sees a GPU). On CUDA the training data move to the device once
         when they fit in its free memory, and are streamed from pinned memory
         otherwise.
+    dtype : {{"float32", "float64"}}, default="float32"
+        The precision the network trains and predicts in. float64 is about
+        half as fast; in it a row's output does not depend on the batch it
+        is computed in (to about 1e-12, against 1e-6 in float32), which
+        scikit-learn's row-subset checks ask for.
     random_state : int or None, default=None
         Seeds torch (initial weights, batch order, random masking) and the
         validation split: the same seed gives the same model on the same
@@ -245,7 +252,7 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
                 self.validation_fraction, stratified=stratified, random_state=self.random_state
             )
             callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-        return NETS[kind](
+        net = NETS[kind](
             module,
             criterion=criterion,
             optimizer=torch.optim.Adam,
@@ -262,14 +269,14 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
             verbose=self.verbose,
             **params,
         )
+        net.module_dtype = self.dtype  # the module is cast as it is built (see _skorch)
+        return net
 
     def _train_net(self, X, y=None):
-        """Initialise ``net_``, switch its module to float64 and train it on (X, y), seeded.
+        """Initialise ``net_`` (its module in ``dtype``) and train it on (X, y), seeded.
 
-        In float64 a row's output does not depend on the batch it is computed
-        in, so predictions on a subset equal those on the whole (scikit-learn
-        checks this). The data become tensors once, on the device when they
-        fit there (see ``_torch_data.TensorRows``). With an integer
+        The data become tensors of the module's precision once, on the device
+        when they fit there (see ``_torch_data.TensorRows``). With an integer
         ``random_state``, torch's random state (CPU, and the CUDA device in
         use) is seeded inside ``torch.random.fork_rng``: initialisation,
         dropout and shuffling are reproducible, and the caller's random state
@@ -286,9 +293,7 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
                 torch.manual_seed(self.random_state)
             net = self.net_
             net.initialize()
-            net.module_.double()
-            net.initialize_optimizer()
-            net.partial_fit(TensorRows(X, y, device=self.device_), y)
+            net.partial_fit(TensorRows(X, y, device=self.device_, dtype=self.dtype), y)
         return self
 
     def _infer(self, call, *arrays):
@@ -302,28 +307,33 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
         call : callable
             ``call(module, *tensors) -> tensor or tuple of tensors``.
         *arrays : ndarray
-            Row-aligned inputs, made float64 tensors on ``device_``.
+            Row-aligned inputs, made tensors on ``device_``, floating ones of
+            the module's precision.
 
         Returns
         -------
         out : ndarray or tuple of ndarray
+            float64, whatever the module's precision.
         """
         import torch
 
         module = self.net_.module_
         module.eval()
+        dtype = getattr(torch, self.net_.module_dtype)
         n = len(arrays[0])
         parts = []
+
+        def tensor(a):
+            a = np.asarray(a)
+            return torch.as_tensor(a, dtype=dtype if a.dtype.kind == "f" else None, device=self.device_)
+
+        def numpy(t):
+            return t.cpu().numpy().astype(np.float64) if t.is_floating_point() else t.cpu().numpy()
+
         with torch.inference_mode():
             for start in range(0, max(n, 1), INFERENCE_CHUNK):
-                tensors = [
-                    torch.as_tensor(np.asarray(a[start : start + INFERENCE_CHUNK]), device=self.device_)
-                    for a in arrays
-                ]
-                out = call(module, *tensors)
-                parts.append(
-                    tuple(o.cpu().numpy() for o in out) if isinstance(out, tuple) else out.cpu().numpy()
-                )
+                out = call(module, *(tensor(a[start : start + INFERENCE_CHUNK]) for a in arrays))
+                parts.append(tuple(numpy(o) for o in out) if isinstance(out, tuple) else numpy(out))
         if isinstance(parts[0], tuple):
             return tuple(np.concatenate(p) for p in zip(*parts))
         return np.concatenate(parts)

@@ -45,20 +45,28 @@ def _writable(array):
 class TensorRows(Dataset):
     """X (an array or a dict of arrays) and y as tensors; ``rows[idx]`` takes an index array.
 
-    With a CUDA ``device`` the tensors are placed by :func:`placement`: on the
-    device once, or kept on the host with each batch gathered into pinned
-    memory and sent without blocking.
+    Floating arrays become tensors of ``dtype`` (a torch dtype's name; None
+    keeps theirs), integer ones (class labels) stay as they are. With a CUDA
+    ``device`` the tensors are placed by :func:`placement`: on the device
+    once, or kept on the host with each batch gathered into pinned memory and
+    sent without blocking.
     """
 
-    def __init__(self, X, y=None, device="cpu"):
+    def __init__(self, X, y=None, device="cpu", dtype=None):
+        dtype = None if dtype is None else getattr(torch, dtype)
+
+        def tensor(a):
+            # a copy when read-only (a search's worker gets y memory-mapped), which torch cannot wrap
+            a = _writable(np.asarray(a))
+            return torch.as_tensor(a, dtype=dtype if a.dtype.kind == "f" else None)
+
         if isinstance(X, dict):
-            self.X = {k: torch.as_tensor(np.asarray(v)) for k, v in X.items()}
+            self.X = {k: tensor(v) for k, v in X.items()}
             self.n = len(next(iter(self.X.values())))
         else:
-            self.X = torch.as_tensor(np.asarray(X))
+            self.X = tensor(X)
             self.n = len(self.X)
-        # a copy when read-only (a search's worker gets y memory-mapped), which torch cannot wrap
-        self.y = None if y is None else torch.as_tensor(_writable(np.asarray(y)))
+        self.y = None if y is None else tensor(y)
         tensors = [*self._x_tensors(), *([] if self.y is None else [self.y])]
         self.device = str(device)
         self.placement = placement(sum(t.numel() * t.element_size() for t in tensors), self.device)

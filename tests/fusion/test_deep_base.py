@@ -90,9 +90,22 @@ def test_a_seeded_fit_is_reproducible_and_leaves_the_global_random_state_alone(n
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
+def test_the_network_trains_in_float32_by_default_and_in_float64_when_asked(name):
+    make, outputs = OUTPUTS[name]
+    X, y = two_views()
+    for dtype in ("float32", "float64"):
+        est = make() if dtype == "float32" else make().set_params(dtype=dtype)
+        est.fit(X, y)
+        assert {p.dtype for p in est.net_.module_.parameters()} == {getattr(torch, dtype)}
+        for out in outputs(est, X):  # what users get is float64 either way
+            assert out.dtype == np.float64 and np.isfinite(out).all()
+
+
 def test_inference_in_chunks_equals_one_pass(monkeypatch):
     X, y = two_views(150)
-    net = FusionClassifier(fusion="gated", max_epochs=2, random_state=0).fit(X, y)
+    # in float64 a row's output does not depend on its chunk
+    net = FusionClassifier(fusion="gated", max_epochs=2, random_state=0, dtype="float64").fit(X, y)
     whole = net.predict_proba(X)
     monkeypatch.setattr(_deep, "INFERENCE_CHUNK", 16)
     np.testing.assert_allclose(net.predict_proba(X), whole, rtol=0, atol=1e-12)

@@ -36,9 +36,16 @@ def test_fusion_classifier_on_cuda_matches_cpu(fusion):
     gpu = FusionClassifier(**params, device="cuda").fit(X.iloc[:400], y[:400])
     assert gpu.device_ == "cuda" and next(gpu.net_.module_.parameters()).is_cuda
     assert FusionClassifier(max_epochs=1, device="cuda").fit(X, y).batch_size_ == len(X)  # 1024, capped
-    # float64 on both, initialised on the CPU, batches drawn by the CPU generator: the same
-    # seed gives the same network up to rounding
-    np.testing.assert_allclose(gpu.predict_proba(X.iloc[400:]), cpu.predict_proba(X.iloc[400:]), atol=1e-4)
+    # float32 on both, initialised on the CPU, batches drawn by the CPU generator: the same
+    # seed gives the same network up to float32 rounding
+    held = X.iloc[400:]
+    np.testing.assert_allclose(gpu.predict_proba(held), cpu.predict_proba(held), rtol=1e-4, atol=1e-5)
+    assert (gpu.predict(held) == cpu.predict(held)).mean() >= 0.995
+    # in float64 too (the precision the CPU/GPU agreement was first measured in)
+    exact = dict(params, dtype="float64")
+    cpu64 = FusionClassifier(**exact).fit(X.iloc[:400], y[:400])
+    gpu64 = FusionClassifier(**exact, device="cuda").fit(X.iloc[:400], y[:400])
+    np.testing.assert_allclose(gpu64.predict_proba(held), cpu64.predict_proba(held), atol=1e-4)
     X_missing = X.iloc[400:].copy()
     X_missing.iloc[:50, 6:] = np.nan
     assert np.isfinite(gpu.predict_proba(X_missing)).all()
@@ -54,9 +61,9 @@ def test_dual_encoder_and_vae_on_cuda_match_cpu():
     cpu = ContrastiveDualEncoder(**params).fit(X)
     gpu = ContrastiveDualEncoder(**params, device="auto").fit(X)
     assert gpu.device_ == "cuda"
-    np.testing.assert_allclose(gpu.transform(X), cpu.transform(X), atol=1e-6)
+    np.testing.assert_allclose(gpu.transform(X), cpu.transform(X), rtol=1e-4, atol=1e-5)  # float32
     assert make_retrieval_scorer("mrr")(gpu, X) == pytest.approx(
-        make_retrieval_scorer("mrr")(cpu, X), abs=1e-6
+        make_retrieval_scorer("mrr")(cpu, X), abs=1e-3
     )
     # the VAE samples its latent and drops views with the device's generator, so the two
     # runs differ: compare how well each fills in view b from view a
