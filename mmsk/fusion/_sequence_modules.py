@@ -254,14 +254,21 @@ class CrossModalFusion(nn.Module):
     result is averaged over the target's present steps. A row's output reads
     those averages and the views' own pooled steps, each zero where its view
     is missing, and the view mask. Views need not be aligned: each keeps its
-    own T and padding.
+    own T and padding. ``heads`` (None: 4, 2 or 1, the most that divide the
+    embedding) must divide the embedding size.
     """
 
     temporal = True
 
-    def __init__(self, n_views, embed, hidden, n_out, dropout=0.0, rank=4, heads=4, layers=1):
+    def __init__(self, n_views, embed, hidden, n_out, dropout=0.0, rank=4, heads=None, layers=1):
         super().__init__()
-        heads = heads if embed % heads == 0 else 1
+        if heads is None:
+            heads = next(h for h in (4, 2, 1) if embed % h == 0)
+        elif embed % heads:
+            raise ValueError(
+                f"fusion='cross_attention': heads={heads} does not divide the embedding size {embed}; "
+                f"choose embed_dim as a multiple of the heads."
+            )
         pairs = [(t, s) for t in range(n_views) for s in range(n_views) if t != s]
         self.pairs = pairs
         self.blocks = nn.ModuleList(

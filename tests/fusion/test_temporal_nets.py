@@ -133,3 +133,12 @@ def test_a_temporal_net_saves_and_loads_with_skops(timing, tmp_path):
     net = FusionClassifier(fusion="cross_attention", encoders={"a": GRUEncoder}, **SMALL).fit(X, y)
     save(net, tmp_path / "net.skops")
     np.testing.assert_array_equal(load(tmp_path / "net.skops").predict_proba(X), net.predict_proba(X))
+
+
+def test_cross_attention_uses_the_most_heads_that_divide_the_embedding_and_refuses_others():
+    from mmsk.fusion._sequence_modules import CrossModalFusion
+
+    assert CrossModalFusion(2, 6, 8, 2).blocks[0][0].attend.num_heads == 2
+    assert CrossModalFusion(2, 32, 8, 2).blocks[0][0].attend.num_heads == 4
+    with pytest.raises(ValueError, match="heads=4 does not divide the embedding size 6"):
+        CrossModalFusion(2, 6, 8, 2, heads=4)
