@@ -85,8 +85,9 @@ def pom(args):
             net = make_pipeline(SequenceScaler(), deep("regression", seed, args.epochs, fusion=family))
             net.fit(train.data, scale.transform(Y))
             predicted = scale.inverse_transform(net.predict(test.data))
+            seconds = time.perf_counter() - start
             rows.append({"model": f"FusionRegressor ({family})", "seed": seed,
-                         "mean r": mean_r(Y_test, predicted), "seconds": time.perf_counter() - start})  # fmt: skip
+                         "mean r": mean_r(Y_test, predicted), "seconds": seconds})  # fmt: skip
             print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
@@ -138,7 +139,8 @@ def digits(args, cache):
                                                             encoders={"audio": TransformerSequenceEncoder}))),
             ("AV-digits", "early fusion of TemporalPooling + pixels"): (
                 audio.join(pixels),
-                make_pipeline(TemporalPooling(), EarlyFusionClassifier(linear())).set_output(transform="pandas")),
+                make_pipeline(TemporalPooling(), EarlyFusionClassifier(linear())).set_output(
+                    transform="pandas")),
             ("AV-digits", "GRU on the frames + MLP on the pixels (attention)"): (
                 audio.join(pixels),
                 make_pipeline(SequenceScaler(), deep("classification", seed, args.epochs, fusion="attention",

@@ -244,7 +244,7 @@ def main(argv=None):
         "a or b; 'single view on them': a GRU net trained on the view those rows kept.",
         table(by_family.to_dict("records"), list(by_family.columns)),
         "### Per-epoch overhead against a hand-written torch loop (same network, same batch size, float32)",
-        "The hand loop: the inputs built once as tensors, a random permutation per epoch, one index per batch.",
+        "The hand loop: the inputs built once as tensors, a permutation per epoch, one index per batch.",
         table(overhead.to_dict("records"), list(overhead.columns)),
         "### float32 against float64 (FusionClassifier, two views of 64 features, hidden 256, batch 512)",
         table(precision.to_dict("records"), list(precision.columns)),
