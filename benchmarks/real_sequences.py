@@ -35,6 +35,7 @@ import shutil
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,10 @@ def pom(args):
         for seed in args.seeds:
             start = time.perf_counter()
             scale = StandardScaler().fit(Y)
-            net = make_pipeline(SequenceScaler(), deep("regression", seed, args.epochs, fusion=family))
+            net = make_pipeline(
+                SequenceScaler().set_output(transform="pandas"),
+                deep("regression", seed, args.epochs, fusion=family),
+            )
             net.fit(train.data, scale.transform(Y))
             predicted = scale.inverse_transform(net.predict(test.data))
             seconds = time.perf_counter() - start
@@ -125,26 +129,25 @@ def digits(args, cache):
     def linear():
         return LogisticRegression(max_iter=3000, C=1.0)
 
+    def scaled(net):
+        return make_pipeline(SequenceScaler().set_output(transform="pandas"), net)
+
     def nets(seed):
+        both = audio.join(pixels)
+        net = partial(deep, "classification", seed, args.epochs)
         return {
             ("FSDD", "audio statistics (AudioFeatures) + logistic"): (
                 stats, make_pipeline(StandardScaler(), linear())),
             ("FSDD", "TemporalPooling of the frames + logistic"): (
                 audio, make_pipeline(TemporalPooling(), StandardScaler(), linear())),
-            ("FSDD", "GRU on the frames"): (
-                audio, make_pipeline(SequenceScaler(), deep("classification", seed, args.epochs,
-                                                            encoders={"audio": GRUEncoder}))),
+            ("FSDD", "GRU on the frames"): (audio, scaled(net(encoders={"audio": GRUEncoder}))),
             ("FSDD", "transformer on the frames"): (
-                audio, make_pipeline(SequenceScaler(), deep("classification", seed, args.epochs,
-                                                            encoders={"audio": TransformerSequenceEncoder}))),
+                audio, scaled(net(encoders={"audio": TransformerSequenceEncoder}))),
             ("AV-digits", "early fusion of TemporalPooling + pixels"): (
-                audio.join(pixels),
-                make_pipeline(TemporalPooling(), EarlyFusionClassifier(linear())).set_output(
+                both, make_pipeline(TemporalPooling(), EarlyFusionClassifier(linear())).set_output(
                     transform="pandas")),
             ("AV-digits", "GRU on the frames + MLP on the pixels (attention)"): (
-                audio.join(pixels),
-                make_pipeline(SequenceScaler(), deep("classification", seed, args.epochs, fusion="attention",
-                                                     encoders={"audio": GRUEncoder}))),
+                both, scaled(net(fusion="attention", encoders={"audio": GRUEncoder}))),
         }  # fmt: skip
 
     rows = []
