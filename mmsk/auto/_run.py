@@ -435,9 +435,14 @@ class FitRun:
     # ------------------------------------------------------------------ search
     def strategies(self, rows):
         """The candidates, simplest first, and the fusion strategies left out by their cost."""
+        from ..compose import TemporalPooling
+
         s = self.settings
         n_train = len(rows.y) * (s.cv - 1) / s.cv
         n_classes = rows.y.nunique() if self.task == "classification" else 1
+        # the classical candidates read a sequence view's statistics, not its steps
+        n_stats = len(TemporalPooling().stats)
+        pooled = sum((n_stats - steps) * width for steps, width in self.sequences.values())
         grid = strategy_grid(
             self.task,
             s.strategies,
@@ -446,7 +451,7 @@ class FitRun:
             kinds={v: self.modalities[cols[0]] for v, cols in self.views.items()},
             categorical_columns=self.views.get("categorical", []),
             n_rows=len(rows.y),
-            n_features=rows.features.shape[1],
+            n_features=rows.features.shape[1] + pooled,
             n_classes=n_classes if self.task == "classification" else None,
             widths=Counter(str(c).partition("__")[0] for c in rows.features.columns),
             sequences=self.sequences,
