@@ -115,7 +115,8 @@ def thresholds(real):
     return rows
 
 
-def run(name, work, seeds, permutations, n_jobs=None):
+def run(name, work, seeds, permutations, n_jobs=None, done=print):
+    """The rows of one table; ``done(real, perm, drop)`` after each seed, so a long run keeps them."""
     X, y, groups, task, views = features_of(name, work)
     real, perm, drop = [], [], []
     for seed in seeds:
@@ -162,6 +163,7 @@ def run(name, work, seeds, permutations, n_jobs=None):
             "dropped": ", ".join(dropped) or "-",
         })  # fmt: skip
         print(real[-1], drop[-1], flush=True)
+        done(real, perm, drop)
     rng = np.random.default_rng(0)
     gaps, optimism = [], []
     for p in range(permutations):
@@ -187,22 +189,39 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tables", nargs="+", choices=["av", "coco", "mfeat", "pom"],
                         default=["av", "coco", "mfeat", "pom"])  # fmt: skip
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="*",
+        default=[0, 1, 2],
+        help="CV seeds of the real-label rows (none: keep the table's rows as they are)",
+    )
     parser.add_argument("--permutations", type=int, default=10)
     parser.add_argument("--n-jobs", type=int, default=None, help="parallel fits of each search")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mmsk_estimate_bench_"))
-    # the rows of tables not run this time stay, from the section as it is
-    names = {NAMES[name] for name in args.tables}
+    # the rows of tables not run this time stay, from the section as it is, and so do a table's
+    # real-label rows of seeds not run and its permutation row when none are run
     previous = section_tables("estimate")
-    previous = (previous + [[], [], []])[:3]
-    real, perm, drop = ([r for r in rows if r["table"] not in names] for rows in previous)
-    for name in args.tables:  # the section is rewritten after every table: a long run keeps what it has
+    real, perm, drop = (previous + [[], [], []])[:3]
+    for name in args.tables:
+        table_name = NAMES[name]
+
+        def kept(rows, replaced):
+            return [r for r in rows if r["table"] != table_name or not replaced(r)]
+
+        def reran(r):
+            return str(r.get("seed")) in {str(s) for s in args.seeds}
+
+        real, drop = kept(real, reran), kept(drop, reran)
+        perm = kept(perm, lambda r: args.permutations > 0)
+
+        def done(r, p, d, base=(real, perm, drop)):  # rewritten after every seed: a long run keeps them
+            write(base[0] + r, base[1] + p, base[2] + d)
+
         with threadpool_limits(limits=1, user_api="blas"):  # as mmsk fit runs its search
-            r, p, d = run(name, work, args.seeds, args.permutations, args.n_jobs)
-        real += r
-        perm += p
-        drop += d
+            r, p, d = run(name, work, args.seeds, args.permutations, args.n_jobs, done=done)
+        real, perm, drop = real + r, perm + p, drop + d
         write(real, perm, drop)
 
 

@@ -319,7 +319,7 @@ class BaseDeepEstimator(ModuleParamsMixin, BaseEstimator):
 
         module = self.net_.module_
         module.eval()
-        dtype = getattr(torch, self.net_.module_dtype)
+        dtype = next(module.parameters()).dtype
         n = len(arrays[0])
         parts = []
 
