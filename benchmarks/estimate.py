@@ -104,14 +104,15 @@ THRESHOLDS = {"mfeat": 0.990, "av": 0.995}
 
 
 def thresholds(real):
-    """Per table with a threshold: the chosen model's BBC mean over the seeds against it."""
+    """Per table with a threshold: the chosen model's BBC mean over the seeds (at least 3) against it."""
     rows = []
     for key, goal in THRESHOLDS.items():
         values = [float(r["chosen BBC"]) for r in real if r["table"] == NAMES[key] and r.get("chosen BBC")]
         if values:
             rows.append({"table": NAMES[key], "seeds": len(values), "chosen BBC (mean of seeds)":
                          round(float(np.mean(values)), 4), "goal": goal,
-                         "met": "yes" if np.mean(values) >= goal else "NO"})  # fmt: skip
+                         "met": ("yes" if np.mean(values) >= goal else "NO") if len(values) >= 3
+                         else f"not judged: {len(values)} seed(s), the goal asks for 3"})  # fmt: skip
     return rows
 
 
