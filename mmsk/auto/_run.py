@@ -258,9 +258,9 @@ class FitRun:
         """Each text view's column."""
         return {v: cols[0] for v, cols in self.views.items() if self.modalities[cols[0]] == "text"}
 
-    @property
+    @cached_property
     def sequences(self):
-        """Each sequence view's (steps, features)."""
+        """Each sequence view's (steps, features) (read from the column names once)."""
         return sequence_views(self.modalities, self.view_groups)
 
     def feature_stages(self):

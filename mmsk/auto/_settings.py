@@ -106,7 +106,9 @@ class FitSettings:
     base_dir: str = _fixed(None, "Folder relative file paths start from.")
     groups: str = _opt(None, "Folds keep each group whole.", metavar="COL")
     strategies: tuple = _opt(
-        None, "Among early, gbm, late, stacking, mkl, cca, deep, temporal (default: all that apply).", nargs="+"
+        None,
+        "Among early, gbm, late, stacking, mkl, cca, deep, temporal (default: all that apply).",
+        nargs="+",
     )
     cv: int = _opt(5, "Cross-validation folds (default 5).", type=int)
     task: str = _opt("auto", "Classification or regression (auto: from the target).",

@@ -90,6 +90,14 @@ def pool_sequences(values, present, stats=STATISTICS, quantiles=()):
     return out
 
 
+def _validated(est, X, reset):
+    """X as floats, its views and sequence views resolved (on ``reset``); NaN rows stay NaN."""
+    X, _ = validate_multiview_data(
+        est, X, reset=reset, sequences=True, n_steps=est.n_steps, allow_empty_rows=True
+    )
+    return np.asarray(X, dtype=float)
+
+
 def _quantile_name(q):
     return f"q{100 * q:g}".replace(".", "_")
 
@@ -192,9 +200,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         self : TemporalPooling
         """
         self._check_params()
-        validate_multiview_data(
-            self, X, reset=True, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
-        )
+        _validated(self, X, reset=True)
         return self
 
     def transform(self, X):
@@ -209,10 +215,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         pooled : ndarray of shape (n_samples, n_features_out)
         """
         check_is_fitted(self)
-        X, _ = validate_multiview_data(
-            self, X, reset=False, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
-        )
-        X = np.asarray(X, dtype=float)
+        X = _validated(self, X, reset=False)
         present = sequence_step_masks(X, self.sequence_indices_)
         blocks = []
         for view, idx in self.view_indices_.items():
@@ -334,10 +337,7 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         """
         from sklearn.preprocessing import StandardScaler
 
-        X, _ = validate_multiview_data(
-            self, X, reset=True, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
-        )
-        X = np.asarray(X, dtype=float)
+        X = _validated(self, X, reset=True)
         self.scalers_ = {}
         for view in self.view_indices_:
             grid = self._grid(view)
@@ -358,10 +358,7 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
             The views' columns in view order.
         """
         check_is_fitted(self)
-        X, _ = validate_multiview_data(
-            self, X, reset=False, sequences=True, n_steps=self.n_steps, allow_empty_rows=True
-        )
-        X = np.asarray(X, dtype=float)
+        X = _validated(self, X, reset=False)
         blocks = []
         for view, scaler in self.scalers_.items():
             grid = self._grid(view)
