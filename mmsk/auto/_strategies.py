@@ -316,6 +316,16 @@ def strategy_grid(
         others = [v for v in on_views if v != "categorical"]
         return _boosting(categorical, others, boosting), (FEATURES, COLUMNS)
 
+    def net(fusion):
+        return (FusionClassifier if classify else FusionRegressor)(
+            fusion=fusion,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            dropout=0.2,
+            modality_dropout=0.3,
+            random_state=random_state,
+        )
+
     entries = {
         "early": (
             (EarlyFusionClassifier if classify else EarlyFusionRegressor)(linear()),
@@ -333,31 +343,12 @@ def strategy_grid(
             else MKLRegressor(method="alignf"),
             {},
         ),
-        "deep": (
-            (FusionClassifier if classify else FusionRegressor)(
-                fusion="attention",
-                max_epochs=max_epochs,
-                early_stopping=early_stopping,
-                dropout=0.2,
-                modality_dropout=0.3,
-                random_state=random_state,
-            ),
-            {"fusion": ["concat", "attention"]},
-        ),
+        "deep": (net("attention"), {"fusion": ["concat", "attention"]}),
     }
     if sequences:
         aligned = len(sequences) == len(views) and len({steps for steps, _ in sequences.values()}) == 1
-        entries["temporal"] = (
-            (FusionClassifier if classify else FusionRegressor)(
-                fusion="cross_attention",
-                max_epochs=max_epochs,
-                early_stopping=early_stopping,
-                dropout=0.2,
-                modality_dropout=0.3,
-                random_state=random_state,
-            ),
-            {"fusion": ["temporal_concat", "cross_attention"] if aligned else ["cross_attention"]},
-        )
+        families = ["temporal_concat", "cross_attention"] if aligned else ["cross_attention"]
+        entries["temporal"] = (net("cross_attention"), {"fusion": families})
     others = [v for v in views if v not in text]
     for name in asked:
         if name == "gbm" and tabular and len(tabular) < len(views):  # cheap: never left out by cost
