@@ -94,6 +94,8 @@ SKLEARN_DATA_TYPES = (
     "sklearn.utils._bunch.Bunch",
     # the fitted trees of HistGradientBoosting (arrays of nodes and the bin thresholds)
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    # the fitted trees of a random forest (arrays of nodes, thresholds and leaf values)
+    "sklearn.tree._tree.Tree",
 )
 
 

@@ -107,7 +107,7 @@ class FitSettings:
     groups: str = _opt(None, "Folds keep each group whole.", metavar="COL")
     strategies: tuple = _opt(
         None,
-        "Among early, gbm, late, stacking, mkl, cca, deep, temporal (default: all that apply).",
+        "Among early, gbm, forest, late, stacking, mkl, cca, deep, temporal (default: all that apply).",
         nargs="+",
     )
     cv: int = _opt(5, "Cross-validation folds (default 5).", type=int)

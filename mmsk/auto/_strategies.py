@@ -9,8 +9,8 @@ import re
 import numpy as np
 
 #: Fusion strategies by task, from the simplest to the most flexible.
-CLASSIFICATION_STRATEGIES = ("early", "gbm", "late", "stacking", "cca", "mkl", "deep", "temporal")
-REGRESSION_STRATEGIES = ("early", "gbm", "cca", "mkl", "deep", "temporal")
+CLASSIFICATION_STRATEGIES = ("early", "gbm", "forest", "late", "stacking", "cca", "mkl", "deep", "temporal")
+REGRESSION_STRATEGIES = ("early", "gbm", "forest", "cca", "mkl", "deep", "temporal")
 #: The comparison rows every search has, whatever the strategies asked for.
 BASELINE = "baseline"
 SINGLE_PREFIX = "only "
@@ -166,6 +166,8 @@ MAX_PRODUCT_COLUMNS = 30
 #: left out of the default search: on 2 cores, 2000 such feature-trees cost about 1 s per round of
 #: 2000 rows, and a thousand-column image or audio view over ten classes costs a minute per fold.
 GBM_MAX_COST = 2000
+#: Trees of the ``forest`` strategy's random forest.
+FOREST_TREES = 300
 
 
 def strategy_grid(
@@ -192,8 +194,10 @@ def strategy_grid(
     task : {"classification", "regression"}
     strategies : sequence of str, default=None
         Fusion strategies among ``"early"``, ``"gbm"`` (gradient boosting
-        on every view), ``"late"``, ``"stacking"``, ``"cca"``, ``"mkl"``,
-        ``"deep"`` (late and stacking: classification only); None: all that
+        on every view), ``"forest"`` (a random forest on every view),
+        ``"late"`` (the mean or the product of the views' probabilities),
+        ``"stacking"``, ``"cca"``, ``"mkl"``, ``"deep"`` (late and stacking:
+        classification only); None: all that
         apply and whose predicted cost is reasonable (see ``n_rows`` and
         ``n_features``). ``"cca"`` needs two views or more.
     views : sequence of str, default=("a", "b")
@@ -266,7 +270,12 @@ def strategy_grid(
     'MKLRegressor'
     """
     from sklearn.dummy import DummyClassifier, DummyRegressor
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.pipeline import make_pipeline
 
@@ -333,7 +342,15 @@ def strategy_grid(
             if classify
             else {"scale": ["standard", "block"]},
         ),
-        "late": (LateFusionClassifier(linear()), {"estimator__C": c_grid}),
+        # Breiman's forest as tabular tools fit it: a split tries the square root of the features
+        "forest": (
+            (RandomForestClassifier if classify else RandomForestRegressor)(
+                n_estimators=FOREST_TREES, max_features="sqrt", random_state=random_state
+            ),
+            {},
+        ),
+        # the mean and the product of the views' probabilities (Kittler et al., 1998)
+        "late": (LateFusionClassifier(linear()), {"estimator__C": c_grid, "voting": ["soft", "product"]}),
         "stacking": (LateFusionClassifier(linear(), voting="stacking", cv=3), {}),
         "cca": (make_pipeline(GCCA(n_components=10, reg=0.1, output="shared"), linear()), {}),
         "mkl": (

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
@@ -40,11 +41,18 @@ def _resolve_view_weights(weights, views):
     return resolved
 
 
+#: The voting rules that combine the views' class probabilities.
+_PROBABILITY_RULES = ("soft", "product")
+#: The smallest probability the product rule takes the logarithm of: a view that is
+#: certain a class is impossible lowers it without vetoing it outright.
+_PRODUCT_FLOOR = 1e-6
+
+
 def _soft_voting(estimator):
     if estimator.voting == "stacking":
         final = getattr(estimator, "final_estimator_", None) or estimator._final_estimator()
         return hasattr(final, "predict_proba")
-    return estimator.voting == "soft"
+    return estimator.voting in _PROBABILITY_RULES
 
 
 def _rows_cols(X, rows, cols):
@@ -59,7 +67,11 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
 
     A clone of ``estimator`` is fitted on each view's columns. Predictions are
     the weighted mean of the per-view class probabilities (``voting="soft"``),
-    a weighted majority vote (``voting="hard"``), or a meta-learner's output
+    their weighted geometric mean, renormalised (``voting="product"``, the
+    product rule of Kittler et al., *IEEE TPAMI* 20, 1998: right when the views
+    are conditionally independent given the class, so that a view that is sure
+    overrules views that are unsure), a weighted majority vote
+    (``voting="hard"``), or a meta-learner's output
     (``voting="stacking"``: ``final_estimator`` trained on the views'
     out-of-fold probabilities and presence flags). A row missing a view (all
     NaN in that view's columns) is predicted from the views it has: with the
@@ -84,8 +96,10 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     views : mapping of str to columns, default=None
         Which columns form each view; ``None`` infers them from
         ``<view>__<feature>`` column names. See :func:`mmsk.resolve_views`.
-    voting : {"soft", "hard", "stacking"}, default="soft"
-        Combine probabilities, predicted labels, or learn the combination.
+    voting : {"soft", "product", "hard", "stacking"}, default="soft"
+        Average the probabilities, multiply them (a probability below 1e-6
+        counts as 1e-6, so that no view vetoes a class alone), count
+        predicted labels, or learn the combination.
     weights : mapping of str to float, or array-like, default=None
         Weight of each view (views not named in a mapping get 1.0). ``None``
         weighs all views equally. Not used by ``"stacking"``.
@@ -129,6 +143,9 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     ['view0', 'view1']
     >>> clf.predict_proba(X.iloc[:2]).shape
     (2, 2)
+    >>> product = LateFusionClassifier(voting="product").fit(X, y)
+    >>> product.predict_proba(X.iloc[:2]).sum(axis=1).round(6)
+    array([1., 1.])
     >>> stacked = LateFusionClassifier(voting="stacking", cv=3).fit(X, y)
     >>> stacked.final_estimator_.coef_.shape  # 2 probabilities + 1 presence flag per view
     (1, 6)
@@ -155,7 +172,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), Mapping, None],
         "views": [Mapping, None],
-        "voting": [StrOptions({"soft", "hard", "stacking"})],
+        "voting": [StrOptions({"soft", "product", "hard", "stacking"})],
         "weights": [Mapping, "array-like", None],
         "final_estimator": [HasMethods(["fit", "predict"]), None],
         "cv": ["cv_object"],
@@ -221,7 +238,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         self._check_estimator_mapping()
         for view in self.view_indices_:
             base = self._base_estimator(view)
-            if self.voting in ("soft", "stacking") and not hasattr(base, "predict_proba"):
+            if self.voting != "hard" and not hasattr(base, "predict_proba"):
                 raise ValueError(
                     f"voting={self.voting!r} needs per-view probabilities, but the classifier of view "
                     f"{view!r}, {type(base).__name__}, has no predict_proba. Use voting='hard' or a "
@@ -304,7 +321,12 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
                 continue
             w = self.weights_[view]
             cols = np.searchsorted(self.classes_, self.estimators_[view].classes_)
-            if method == "predict_proba":
+            if method == "predict_proba" and self.voting == "product":
+                # a class a view's classifier never saw gets the floor from that view
+                logs = np.full((out.shape[0], n_classes), np.log(_PRODUCT_FLOOR))
+                logs[:, cols] = np.log(np.clip(out, _PRODUCT_FLOOR, None))
+                scores[present] += w * logs
+            elif method == "predict_proba":
                 scores[np.ix_(present, cols)] += w * out
             else:
                 votes = np.zeros((out.shape[0], n_classes))
@@ -317,11 +339,14 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
                 f"Row {zero[0]} has only views with weight 0 present; no prediction can be made. "
                 f"Give those views a positive weight."
             )
-        return scores / total[:, None]
+        scores /= total[:, None]
+        if method == "predict_proba" and self.voting == "product":
+            return softmax(scores, axis=1)
+        return scores
 
     @available_if(_soft_voting)
     def predict_proba(self, X):
-        """Weighted mean of the per-view class probabilities of the views present.
+        """Class probabilities from the views present: their weighted mean or product, or the meta-learner's.
 
         Parameters
         ----------
@@ -356,7 +381,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if self.voting == "stacking":
             return self.final_estimator_.predict(self._stacked(X))
-        method = "predict_proba" if self.voting == "soft" else "predict"
+        method = "predict_proba" if self.voting in _PROBABILITY_RULES else "predict"
         return self.classes_[np.argmax(self._combine(X, method), axis=1)]
 
     def __sklearn_tags__(self):

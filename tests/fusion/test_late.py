@@ -102,6 +102,36 @@ def test_fit_with_missing_views_trains_each_view_on_its_rows():
     assert clf.score(X, y) > 0.7
 
 
+def test_product_rule_is_the_weighted_geometric_mean_of_the_views_present():
+    X, y = make_multimodal_classification(n_samples=300, n_classes=3, random_state=0)
+    clf = LateFusionClassifier(voting="product", weights={"view0": 2.0, "view1": 1.0}).fit(X, y)
+    # a probability below 1e-6 counts as 1e-6 (the documented floor)
+    p0 = np.clip(clf.estimators_["view0"].predict_proba(X.filter(like="view0__")), 1e-6, None)
+    p1 = np.clip(clf.estimators_["view1"].predict_proba(X.filter(like="view1__")), 1e-6, None)
+    expected = (p0**2 * p1) ** (1 / 3)
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-10)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[expected.argmax(axis=1)])
+    # a row without view0 gets view1's probabilities alone
+    X_missing = X.copy()
+    X_missing.loc[X.index[:20], X.columns.str.startswith("view0__")] = np.nan
+    np.testing.assert_allclose(
+        clf.predict_proba(X_missing)[:20], p1[:20] / p1[:20].sum(axis=1, keepdims=True), rtol=1e-10
+    )
+
+
+def test_product_rule_lets_a_view_blind_to_a_class_lower_it_without_vetoing_it():
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], 40)
+    X = pd.DataFrame(rng.normal(size=(120, 4)), columns=["a__0", "a__1", "b__0", "b__1"])
+    X.loc[:, "a__0"] += 4 * y  # view a separates the classes
+    X.loc[y == 2, ["b__0", "b__1"]] = np.nan  # view b never sees class 2
+    clf = LateFusionClassifier(voting="product").fit(X, y)
+    proba = clf.predict_proba(X.iloc[:2].assign(a__0=8.0))  # view a is sure of class 2
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba[:, 2] > 0).all()
+
+
 def test_hard_voting_has_no_predict_proba_and_uses_weights():
     X, y = make_multimodal_classification(n_samples=200, random_state=0)
     clf = LateFusionClassifier(LinearSVC(), voting="hard", weights=[1.0, 0.0]).fit(X, y)
