@@ -1,0 +1,38 @@
+"""The default candidates of ``mmsk fit``: what each strategy is, and what is left out by its cost."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from mmsk.auto import strategy_grid
+
+
+def names(grid):
+    return [name for name, *_ in grid]
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_costly_strategies_are_left_out_on_large_tables_unless_named(task):
+    small = names(strategy_grid(task, views=["a", "b"], n_rows=2000, n_features=40, n_classes=2))
+    assert {"forest", "mkl", "gbm"} <= set(small)
+    large = names(strategy_grid(task, views=["a", "b"], n_rows=20000, n_features=40, n_classes=2))
+    assert "forest" not in large and "mkl" not in large
+    assert "gbm" in large  # boosting's histograms cost n per round: it stays
+    named = names(strategy_grid(task, ["forest", "mkl"], views=["a", "b"], n_rows=20000))
+    assert named[-2:] == ["forest", "mkl"]
+
+
+def test_the_forest_is_a_random_forest_on_every_view_that_reads_missing_values():
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=4, random_state=0)
+    X[:40, :3] = np.nan  # view a missing in 40 rows
+    grid = {name: est for name, est, *_ in strategy_grid("classification", ["forest"], views=["a", "b"])}
+    forest = grid["forest"].fit(X, y)
+    assert forest.n_features_in_ == 6
+    assert forest.score(X, y) > 0.9
+    np.testing.assert_allclose(forest.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_late_fusion_candidates_average_and_multiply():
+    grid = strategy_grid("classification", ["late"], views=["a", "b"])
+    grid = {name: params for name, _, params, _ in grid}
+    assert grid["late"]["voting"] == ["soft", "product"]
