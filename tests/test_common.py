@@ -285,6 +285,7 @@ VARIANTS = [
     lambda: LateFusionClassifier(
         views={"a": Columns("first"), "b": Columns("last")}, voting="stacking", cv=3
     ),
+    lambda: LateFusionClassifier(views={"a": Columns("first"), "b": Columns("last")}, voting="product"),
     # Platt-scaled probabilities
     lambda: MKLClassifier(
         views={"a": Columns("first"), "b": Columns("last")}, probability=True, random_state=0
