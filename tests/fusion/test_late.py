@@ -129,7 +129,8 @@ def test_product_rule_lets_a_view_blind_to_a_class_lower_it_without_vetoing_it()
     clf = LateFusionClassifier(voting="product").fit(X, y)
     proba = clf.predict_proba(X.iloc[:2].assign(a__0=8.0))  # view a is sure of class 2
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    assert (proba[:, 2] > 0).all()
+    # view b's floor of 1e-6 for class 2 leaves it about sqrt(1e-6) before renormalising, not 0
+    assert (proba[:, 2] > 1e-4).all()
 
 
 def test_hard_voting_has_no_predict_proba_and_uses_weights():
