@@ -1,8 +1,8 @@
 """Is the estimate right? BBC-CV beside nested CV and the plain best score, on real and permuted labels.
 
-For each table (features extracted once by ``mmsk fit``'s feature stage; the
-candidates are ``mmsk fit``'s default strategies, dropping on), a
-StrategySearchCV is run
+For each table, ``mmsk fit``'s own search (``mmsk.auto.prepare_run``: its
+candidates with the ones left out by their cost, its feature stages reading the
+extraction cache, its folds and its parallelism; dropping on) is run
 
 - on the real labels, with several CV seeds: its BBC estimate (1000 resamples),
   its best cross-validated score, and the nested estimate (the whole search
@@ -23,71 +23,52 @@ import argparse
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import machine, section_tables, table, write_section  # noqa: E402
 from auto import NAMES, TABLES  # noqa: E402
 
-from mmsk.auto import FitSettings, detect_modalities, prepare_table, view_names  # noqa: E402
-from mmsk.auto._fit import _task_of  # noqa: E402
-from mmsk.auto._presets import make_feature_union  # noqa: E402
-from mmsk.auto._run import splitter  # noqa: E402
-from mmsk.auto._strategies import strategy_grid  # noqa: E402
-from mmsk.model_selection import StrategySearchCV  # noqa: E402
+from mmsk.auto import prepare_run  # noqa: E402
+from mmsk.extract import ExtractionWarning  # noqa: E402
+from mmsk.model_selection import nested_estimate  # noqa: E402
 
 
-def features_of(name, work):
-    """The table's extracted features (every view), target, groups and task."""
-    root = work / name
-    root.mkdir()
-    frame, args = TABLES[name](root)
-    target, groups = args["target"], args.get("groups")
-    y = frame[target]
-    task = _task_of(y, "auto")
-    detected = detect_modalities(frame, exclude=[target, groups])
-    modalities = {r.column: r.modality for r in detected.itertuples() if isinstance(r.modality, str)}
-    data = prepare_table(frame, modalities, base_dir=root)
-    union = make_feature_union(modalities, on_error="nan", cache=str(root / "cache"))
-    X = union.fit_transform(data)
-    return (
-        X,
-        y.to_numpy(),
-        None if groups is None else frame[groups].to_numpy(),
-        task,
-        list(view_names(modalities)),
-    )
+def mmsk_fit_search(frame, args, root, seed):
+    """``mmsk fit``'s search of the table with CV seed ``seed`` (its candidates, feature stages, folds).
+
+    Returns the unfitted search and what it reads: the prepared table, the
+    target and the groups. The features come from the run's cache, extracted
+    by the first call.
+    """
+    run = prepare_run(frame, out=root / "run", base_dir=root, random_state=seed, progress=False,
+                      print_fn=None, **args)  # fmt: skip
+    rows = run.extract()
+    strategies, _ = run.strategies(rows)
+    return run.make_search(rows, strategies), rows.data, rows.y.to_numpy(), run.group_values(rows)
 
 
-def search(X, y, groups, task, views, seed, **params):
-    settings = FitSettings(target="y")
-    n_train = len(y) * (settings.cv - 1) / settings.cv
-    grid = strategy_grid(
-        task, views=views, n_rows=len(y), max_epochs=settings.max_epochs,
-        early_stopping=0.1 * n_train >= 20, random_state=seed,
-    )  # fmt: skip
-    grid = [(n, e, g) for n, e, g, stage in grid if stage == "features"]  # the table-reading ones need text
-    metric = "accuracy" if task == "classification" else "r2"
-    always = [n for n, *_ in grid if n == "baseline" or n.startswith("only ")]
-    return StrategySearchCV(
-        grid,
-        scoring=metric,
-        cv=splitter(task, 5, groups, seed),
-        always_run=always,
-        random_state=seed,
-        **params,
-    )
+def outer_splitter(inner, groups, seed):
+    """3 outer folds of the inner splitter's kind, or, with few groups, enough that each outer
+    training set keeps as many groups as the inner search has folds."""
+    n_folds = 3
+    if groups is not None:
+        n = len(np.unique(groups))
+        n_folds = min(n, max(3, int(np.ceil(n / max(n - inner.get_n_splits(), 1)))))
+    outer = clone(inner).set_params(n_splits=n_folds)
+    return outer.set_params(random_state=seed) if outer.get_params().get("shuffle") else outer
 
 
-def outer_folds(groups, inner=5):
-    """3 outer folds, or, with few groups, enough that each outer training set keeps ``inner`` groups."""
-    if groups is None:
-        return 3
-    n = len(np.unique(groups))
-    return min(n, max(3, int(np.ceil(n / max(n - inner, 1)))))
+def chosen_name(fitted):
+    """The search's choice: the ensemble, or its chosen candidate's strategy."""
+    if fitted.choice_ == "ensemble":
+        return "ensemble"
+    return str(fitted.cv_results_["strategy"][fitted.best_index_])
 
 
 def best_single_floor(fitted):
@@ -118,18 +99,19 @@ def thresholds(real):
 
 def run(name, work, seeds, permutations, n_jobs=None, done=print):
     """The rows of one table; ``done(real, perm, drop)`` after each seed, so a long run keeps them."""
-    X, y, groups, task, views = features_of(name, work)
+    root = work / name
+    root.mkdir()
+    frame, args = TABLES[name](root)
     real, perm, drop = [], [], []
+    parallel = {} if n_jobs is None else {"n_jobs": n_jobs}  # else as mmsk fit chooses
     for seed in seeds:
+        base, X, y, groups = mmsk_fit_search(frame, args, root, seed)
+        base.set_params(**parallel)
         start = time.perf_counter()
-        fitted = search(X, y, groups, task, views, seed, n_jobs=n_jobs).fit(X, y, groups=groups)
+        fitted = clone(base).fit(X, y, groups=groups)
         seconds = time.perf_counter() - start
-        nested = search(X, y, groups, task, views, seed, estimate="nested", refit="best", n_jobs=n_jobs)
-        from mmsk.model_selection import nested_estimate
-
-        outer = nested_estimate(
-            nested, X, y, groups=groups, cv=splitter(task, outer_folds(groups), groups, seed + 1)
-        )
+        nested = clone(base).set_params(refit="best", ensemble=True)
+        outer = nested_estimate(nested, X, y, groups=groups, cv=outer_splitter(base.cv, groups, seed + 1))
         bbc = fitted.estimate_
         ens = fitted.ensemble_ or {}
         real.append({
@@ -142,24 +124,21 @@ def run(name, work, seeds, permutations, n_jobs=None, done=print):
             "ensemble BBC": round(ens["estimate"]["mean"], 4) if ens.get("estimate") else "",
             "best candidate BBC (same resamples)": round(ens["candidate_estimate"]["mean"], 4)
             if ens.get("estimate") else "",
-            "chosen": fitted.choice_ if fitted.choice_ == "ensemble"
-            else str(fitted.cv_results_["strategy"][fitted.best_index_]),
+            "chosen": chosen_name(fitted),
         })  # fmt: skip
         chosen = ens["estimate"]["mean"] if fitted.choice_ == "ensemble" else bbc["mean"]
         floor = best_single_floor(fitted)
         real[-1].update({"chosen BBC": round(chosen, 4), "best single - 1 SE": round(floor, 4),
                          "chosen >= best single - 1 SE": "yes" if chosen >= floor else "NO"})  # fmt: skip
         start = time.perf_counter()
-        full = search(X, y, groups, task, views, seed, drop=False, n_jobs=n_jobs).fit(X, y, groups=groups)
+        full = clone(base).set_params(drop=False).fit(X, y, groups=groups)
         off = time.perf_counter() - start
         dropped = sorted(set(fitted.cv_results_["strategy"][fitted.cv_results_["status"] == "dropped"]))
         drop.append({
-            "table": NAMES[name], "seed": seed, "processes": n_jobs or 1,
+            "table": NAMES[name], "seed": seed, "processes": base.n_jobs or 1,
             "seconds, dropping on": round(seconds, 1),
             "seconds, off": round(off, 1), "saved": f"{1 - seconds / off:.0%}",
-            "chosen, on": real[-1]["chosen"],
-            "chosen, off": full.choice_ if full.choice_ == "ensemble"
-            else str(full.cv_results_["strategy"][full.best_index_]),
+            "chosen, on": real[-1]["chosen"], "chosen, off": chosen_name(full),
             "best candidate BBC, on": round(bbc["mean"], 4),
             "best candidate BBC, off": round(full.estimate_["mean"], 4),
             "dropped": ", ".join(dropped) or "-",
@@ -169,9 +148,9 @@ def run(name, work, seeds, permutations, n_jobs=None, done=print):
     rng = np.random.default_rng(0)
     gaps, optimism = [], []
     for p in range(permutations):
+        base, X, y, groups = mmsk_fit_search(frame, args, root, p)
         order = rng.permutation(len(y))
-        fitted = search(X, y[order], groups, task, views, p, ensemble=False, n_jobs=n_jobs)
-        fitted = fitted.fit(X, y[order], groups=groups)
+        fitted = base.set_params(ensemble=False, **parallel).fit(X, y[order], groups=groups)
         baseline = int(np.flatnonzero(fitted.cv_results_["strategy"] == "baseline")[0])
         base = fitted.estimate_["candidate_oob"][baseline]
         gaps.append(fitted.estimate_["mean"] - base)
@@ -199,7 +178,9 @@ def main():
         help="CV seeds of the real-label rows (none: keep the table's rows as they are)",
     )
     parser.add_argument("--permutations", type=int, default=10)
-    parser.add_argument("--n-jobs", type=int, default=None, help="parallel fits of each search")
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="parallel fits of each search (default: as mmsk fit)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mmsk_estimate_bench_"))
     # the rows of tables not run this time stay, from the section as it is, and so do a table's
@@ -221,7 +202,9 @@ def main():
         def done(r, p, d, base=(real, perm, drop)):  # rewritten after every seed: a long run keeps them
             write(base[0] + r, base[1] + p, base[2] + d)
 
-        with threadpool_limits(limits=1, user_api="blas"):  # as mmsk fit runs its search
+        # as mmsk fit runs its search: one BLAS thread, each unreadable file listed once
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+            warnings.simplefilter("ignore", ExtractionWarning)
             r, p, d = run(name, work, args.seeds, args.permutations, args.n_jobs, done=done)
         real, perm, drop = real + r, perm + p, drop + d
         write(real, perm, drop)
@@ -231,11 +214,11 @@ def write(real, perm, drop):
     body = [
         "## Is the estimate right? (`benchmarks/estimate.py`)",
         "",
-        f"Machine: {machine()}. Features extracted once per table; `mmsk fit`'s default candidates (the "
-        "words-of-a-text candidate aside); 5-fold CV (by speaker for AV-digits). Nested: the whole search "
-        "in 3 outer folds (AV-digits: 6, one speaker each, so that each inner search has 5 speakers for "
-        "its 5 folds). 'candidates': how many the search compared; a row without it was measured "
-        "before the random forest and the product rule of late fusion joined the default candidates.",
+        f"Machine: {machine()}. `mmsk fit`'s own search with default settings (its candidates, those "
+        "left out by their cost included, its feature stages, its folds and its parallelism); 5-fold CV "
+        "(by speaker for AV-digits). Nested: the whole search in 3 outer folds (AV-digits: 6, one speaker "
+        "each, so that each inner search has 5 speakers for its 5 folds). 'candidates': how many the "
+        "search compared.",
         "",
         "Real labels:",
         "",

@@ -128,14 +128,19 @@ def _platt(estimator, decisions, y, classes):
     return _fit_calibrator(estimator, decisions, y, classes, "sigmoid", xp)
 
 
-def _fit_features(fold, features, X, y, train, test):
-    """The feature stage of one fold: fitted on the training rows, applied to both; with the fold."""
+def _fit_features(key, features, X, y, train, test):
+    """The feature stage of one fold: fitted on the training rows, applied to both; with ``key``."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     y_train = _safe_indexing(y, train)
     if features is None or features == "passthrough":
-        return fold, X_train, X_test
+        return key, X_train, X_test
     stage = clone(features)
-    return fold, stage.fit_transform(X_train, y_train), stage.transform(X_test)
+    return key, stage.fit_transform(X_train, y_train), stage.transform(X_test)
+
+
+def _task_seconds(result):
+    """What one (candidate, fold) task took: its fit and its scoring."""
+    return result["fit_time"] + result["score_time"]
 
 
 def _views_of(X):
@@ -189,9 +194,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
       candidates' out-of-fold predictions (Caruana et al., 2004), chosen over
       the best candidate only when its own bootstrap estimate (selection redone
       in-bag) is higher;
-    * **dropping**: after the first folds of a strategy, a candidate that is
-      worse than the best so far in 99% of bootstrap resamples of the rows
-      scored so far (BBCD-CV) runs no further folds.
+    * **dropping**: every candidate first runs one fold (a third of the
+      folds); one that is worse than the best on those rows in 99% of
+      bootstrap resamples of them (BBCD-CV) runs no further folds. Both
+      rounds go to joblib whole, the costliest fits first (as the first
+      fold measured them), so that no core waits on one strategy's last fit.
 
     Parameters
     ----------
@@ -233,8 +240,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
     n_bootstrap : int, default=1000
         Resamples of the estimate.
     time_limit : float, default=None
-        Seconds: past it, no further strategy starts, except those in
-        ``always_run``; the skipped ones are listed (status ``"skipped"``).
+        Seconds: past it, no further strategy starts, and one whose first
+        fold ran before it (see dropping) runs no further folds; except those
+        in ``always_run``. The skipped ones are listed (status
+        ``"skipped"``). With a time limit, the simplest strategies run
+        first.
     always_run : sequence of str, default=()
         Strategies run whatever the time limit, and never dropped.
     n_jobs : int, default=None
@@ -509,7 +519,6 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         self._groups = None if groups is None else np.asarray(groups)
         rng = check_random_state(self.random_state)
         self._seed = rng.randint(np.iinfo(np.int32).max)
-        fold_data = {}
         started = time.perf_counter()
         always = set(self.always_run)
         from tqdm.auto import tqdm
@@ -522,82 +531,80 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel,
             tqdm(total=total, desc="search", unit="fit", disable=not self.progress, leave=True) as bar,
         ):
-            for s, (name, estimator, _, stage_name) in enumerate(entries):
-                mine = [c for c, (owner, _) in enumerate(candidates) if owner == s]
-                late = self.time_limit is not None and time.perf_counter() - started > self.time_limit
-                if late and name not in always:
-                    for c in mine:
-                        status[c] = SKIPPED
-                    bar.total -= len(mine) * self.n_splits_
-                    bar.refresh()
-                    continue
-                for part in stage_name if isinstance(stage_name, tuple) else [stage_name]:
-                    if part not in fold_data:
-                        done = {
-                            k: (train, test)
-                            for k, train, test in parallel(
-                                delayed(_fit_features)(k, stages[part], X, y, train, test)
-                                for k, (train, test) in enumerate(splits)
-                            )
-                        }
-                        fold_data[part] = [done[k] for k in range(self.n_splits_)]
-                if stage_name not in fold_data:  # several stages side by side, fold by fold
-                    fold_data[stage_name] = [
-                        tuple(
-                            _side_by_side([fold_data[p][k][i] for p in stage_name], stage_name)
-                            for i in (0, 1)
-                        )
-                        for k in range(self.n_splits_)
-                    ]
-                data = fold_data[stage_name]
-                mask_views = _views_of(data[0][1]) if self.importance else {}
-                first = list(range(self.n_splits_))
-                droppable = (
-                    self.drop
-                    and name not in always
-                    and self.n_splits_ >= 3
-                    and any(st == COMPLETE and np.isfinite(oof[c]).all() for c, st in enumerate(status))
+            fold_data = self._fold_data(parallel, entries, stages, X, y, splits)
+            mask_views = {
+                key: _views_of(data[0][1]) if self.importance else {} for key, data in fold_data.items()
+            }
+
+            def task(c, k):
+                s = candidates[c][0]
+                data = fold_data[entries[s][3]]
+                return delayed(_fit_and_predict)(
+                    c,
+                    entries[s][1],
+                    candidates[c][1],
+                    k,
+                    data[k][0],
+                    _safe_indexing(y, splits[k][0]),
+                    data[k][1],
+                    _safe_indexing(y, splits[k][1]),
+                    self.scorer_,
+                    kind,
+                    self.error_score,
+                    mask_views[entries[s][3]],
                 )
-                rounds = [first[: max(1, self.n_splits_ // 3)], first[max(1, self.n_splits_ // 3) :]]
-                if not droppable:
-                    rounds = [first]
-                active = list(mine)
-                for r, folds in enumerate(rounds):
-                    tasks = [
-                        delayed(_fit_and_predict)(
-                            c,
-                            estimator,
-                            candidates[c][1],
-                            k,
-                            data[k][0],
-                            _safe_indexing(y, splits[k][0]),
-                            data[k][1],
-                            _safe_indexing(y, splits[k][1]),
-                            self.scorer_,
-                            kind,
-                            self.error_score,
-                            mask_views,
-                        )
-                        for c in active
-                        for k in folds
-                    ]
-                    for result in parallel(tasks):
-                        c = result["candidate"]
-                        fold_results[c][result["fold"]] = result
-                        if result["predictions"] is not None:
-                            oof[c, splits[result["fold"]][1]] = result["predictions"]
-                        bar.update(1)
-                    if r == 0 and len(rounds) > 1:
-                        done_rows = np.concatenate([splits[k][1] for k in folds])
-                        dropped = self._drop(oof, active, status, done_rows)
-                        if self._metric_name() not in ("accuracy", "balanced_accuracy"):
-                            # decision values are calibrated after the last fold; until then, labels only
-                            dropped = [c for c in dropped if fold_results[c][folds[0]]["decisions"] is None]
-                        for c in dropped:
-                            status[c] = DROPPED
-                        bar.total -= len(dropped) * len(rounds[1])
-                        bar.refresh()
-                        active = [c for c in active if c not in dropped]
+
+            def late():
+                return self.time_limit is not None and time.perf_counter() - started > self.time_limit
+
+            def run(plan):
+                """Run ``plan`` [(candidate, folds)]; a strategy whose first task comes past the time
+                limit is skipped (tasks are made as joblib dispatches them)."""
+                begun = set()
+
+                def tasks():
+                    for c, folds in plan:
+                        s = candidates[c][0]
+                        if s not in begun:
+                            if late() and entries[s][0] not in always:
+                                status[c] = SKIPPED
+                                bar.total -= sum(1 for r in fold_results[c] if r is None)
+                                bar.refresh()
+                                continue
+                            begun.add(s)
+                        yield from (task(c, k) for k in folds)
+
+                for result in parallel(tasks()):
+                    c = result["candidate"]
+                    fold_results[c][result["fold"]] = result
+                    if result["predictions"] is not None:
+                        oof[c, splits[result["fold"]][1]] = result["predictions"]
+                    bar.update(1)
+
+            folds = list(range(self.n_splits_))
+            dropping = self.drop and self.n_splits_ >= 3
+            first = folds[: max(1, self.n_splits_ // 3)] if dropping else folds
+            droppable = [c for c, (s, _) in enumerate(candidates) if dropping and entries[s][0] not in always]
+            # simplest first when a time limit may stop the search (the simplest run before it),
+            # else the most flexible (and mostly the costliest) first, so that cheap fits fill the end
+            order = list(range(len(candidates)))
+            if self.time_limit is None:
+                order.reverse()
+            run([(c, first if c in droppable else folds) for c in order])
+            if dropping:
+                rows = np.concatenate([splits[k][1] for k in first])
+                dropped = self._drop(oof, [c for c in droppable if status[c] == COMPLETE], rows)
+                if self._metric_name() not in ("accuracy", "balanced_accuracy"):
+                    # decision values are calibrated after the last fold; until then, labels only
+                    dropped = [c for c in dropped if fold_results[c][first[0]]["decisions"] is None]
+                for c in dropped:
+                    status[c] = DROPPED
+                bar.total -= len(dropped) * (self.n_splits_ - len(first))
+                bar.refresh()
+                rest = [c for c in droppable if status[c] == COMPLETE]
+                if self.time_limit is None:  # the longest first (as the first fold took), cheap ones last
+                    rest.sort(key=lambda c: -_task_seconds(fold_results[c][first[0]]))
+                run([(c, folds[len(first) :]) for c in rest])
         self.search_time_ = time.perf_counter() - started
         for c, results in enumerate(fold_results):
             done = [r for r in results if r is not None]
@@ -658,6 +665,31 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             )
             self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _fold_data(self, parallel, entries, stages, X, y, splits):
+        """Each feature stage the strategies read, fitted on every fold's training rows, in one call.
+
+        Returns ``{stage: [(X_train, X_test) per fold]}``, where a stage is a
+        name or a tuple of names (those stages' outputs side by side).
+        """
+        keys = list(dict.fromkeys(stage for *_, stage in entries))
+        parts = list(dict.fromkeys(p for key in keys for p in (key if isinstance(key, tuple) else [key])))
+        done = {
+            key: (train, test)
+            for key, train, test in parallel(
+                delayed(_fit_features)((part, k), stages[part], X, y, train, test)
+                for part in parts
+                for k, (train, test) in enumerate(splits)
+            )
+        }
+        data = {part: [done[part, k] for k in range(len(splits))] for part in parts}
+        for key in keys:
+            if isinstance(key, tuple):  # several stages side by side, fold by fold
+                data[key] = [
+                    tuple(_side_by_side([data[p][k][i] for p in key], key) for i in (0, 1))
+                    for k in range(len(splits))
+                ]
+        return data
 
     def _calibrate(self, fold_results, splits, status, y):
         """Platt-scale the out-of-fold decision values of classifiers without ``predict_proba``, once.
@@ -736,11 +768,14 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         return folds
 
-    def _drop(self, oof, active, status, rows):
-        """Candidates of ``active`` worse than the best so far in 99% of resamples of ``rows``."""
-        finished = [c for c, st in enumerate(status) if st == COMPLETE and np.isfinite(oof[c]).all()]
-        finished = [c for c in finished if c not in active]
-        pool = finished + list(active)
+    def _drop(self, oof, droppable, rows):
+        """Candidates of ``droppable`` worse than the best on ``rows`` in 99% of resamples of them.
+
+        The best is the best of every candidate that predicted all of ``rows``.
+        """
+        pool = [c for c in range(len(oof)) if np.isfinite(oof[c, rows]).all()]
+        if len(pool) < 2:
+            return []
         P = oof[pool][:, rows]
         groups = None if self._groups is None else self._groups[rows]
         w_in, _ = bootstrap_weights(len(rows), _DROP_BOOTSTRAP, groups=groups, random_state=self._seed)
@@ -753,9 +788,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             return []
         best = int(np.nanargmax(full))
         worse = (S < S[:, [best]]).mean(axis=0)
-        return [
-            pool[j] for j in range(len(finished), len(pool)) if j != best and worse[j] >= _DROP_CONFIDENCE
-        ]
+        droppable = set(droppable)
+        hopeless = (worse >= _DROP_CONFIDENCE) & (np.arange(len(pool)) != best)
+        return [c for j, c in enumerate(pool) if c in droppable and hopeless[j]]
 
     def _warn_failures(self, fold_results, candidates, entries):
         from sklearn.exceptions import FitFailedWarning

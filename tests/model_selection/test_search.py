@@ -210,6 +210,34 @@ def test_time_limit_skips_all_but_the_strategies_that_always_run():
     assert status == {"baseline": "complete", "early": "skipped", "late": "complete"}
 
 
+class SlowDummy(DummyClassifier):
+    """A dummy classifier whose fit takes ``seconds``."""
+
+    def __init__(self, seconds=0.3):
+        self.seconds = seconds
+        super().__init__()
+
+    def fit(self, X, y, sample_weight=None):
+        import time
+
+        time.sleep(self.seconds)
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_strategy_begun_before_the_time_limit_runs_no_folds_after_it():
+    """Its first fold (dropping's first round) ran; past the limit, its other folds do not."""
+    X, y = three_views(n=90)
+    strategies = [("baseline", DummyClassifier(), {}), ("slow", SlowDummy(seconds=0.3), {})]
+    search = StrategySearchCV(strategies, cv=CV, time_limit=0.2, always_run=["baseline"]).fit(X, y)
+    results = search.cv_results_
+    assert list(results["status"]) == ["complete", "skipped"]
+    assert list(results["n_folds_done"]) == [3, 1]
+    assert np.isnan(results["split1_test_score"][1]) and np.isfinite(results["split0_test_score"][1])
+    assert search.best_index_ == 0
+    unlimited = StrategySearchCV(strategies, cv=CV, always_run=["baseline"]).fit(X, y)
+    assert list(unlimited.cv_results_["status"]) == ["complete", "complete"]
+
+
 def test_groups_reach_the_splitter_and_regression_keeps_values():
     rng = np.random.default_rng(0)
     X, _ = three_views(n=120)
