@@ -458,6 +458,8 @@ class FitRun:
             max_epochs=s.max_epochs,
             # a validation split of 10% with a few rows of every class
             early_stopping=0.1 * n_train >= max(10, 2 * n_classes),
+            # a search that runs one fit at a time leaves the other cores to the forest's trees
+            n_jobs=-1 if self.n_jobs(len(rows.y)) is None else None,
             random_state=s.random_state,
         )
         asked = resolve_strategies(self.task, s.strategies, len(self.views), len(self.sequences))

@@ -189,6 +189,7 @@ def strategy_grid(
     sequences=None,
     max_epochs=60,
     early_stopping=False,
+    n_jobs=None,
     random_state=0,
 ):
     """The named candidates of a search over fusion strategies, simplest first, for StrategySearchCV.
@@ -247,6 +248,10 @@ def strategy_grid(
         The deep networks and gradient boosting stop when their held-out 10%
         of the training rows stops improving (up to 300 boosting rounds;
         without it, 100).
+    n_jobs : int, default=None
+        Threads of each random forest's fit (scikit-learn's ``n_jobs``); for a
+        search that runs its fits one at a time, so that the forest's trees
+        use the cores the search leaves idle. None: one.
     random_state : int, default=0
 
     Returns
@@ -350,7 +355,7 @@ def strategy_grid(
         # Breiman's forest as tabular tools fit it: a split tries the square root of the features
         "forest": (
             (RandomForestClassifier if classify else RandomForestRegressor)(
-                n_estimators=FOREST_TREES, max_features="sqrt", random_state=random_state
+                n_estimators=FOREST_TREES, max_features="sqrt", n_jobs=n_jobs, random_state=random_state
             ),
             {},
         ),
