@@ -20,6 +20,7 @@ writes the ``estimate`` section of RESULTS.md (the rows of tables not run stay a
 """
 
 import argparse
+import copy
 import sys
 import tempfile
 import time
@@ -60,8 +61,11 @@ def outer_splitter(inner, groups, seed):
     if groups is not None:
         n = len(np.unique(groups))
         n_folds = min(n, max(3, int(np.ceil(n / max(n - inner.get_n_splits(), 1)))))
-    outer = clone(inner).set_params(n_splits=n_folds)
-    return outer.set_params(random_state=seed) if outer.get_params().get("shuffle") else outer
+    outer = copy.deepcopy(inner)  # splitters have no get_params
+    outer.n_splits = n_folds
+    if getattr(outer, "shuffle", False):
+        outer.random_state = seed
+    return outer
 
 
 def chosen_name(fitted):

@@ -36,3 +36,17 @@ def test_late_fusion_candidates_average_and_multiply():
     grid = strategy_grid("classification", ["late"], views=["a", "b"])
     grid = {name: params for name, _, params, _ in grid}
     assert grid["late"]["voting"] == ["soft", "product"]
+
+
+@pytest.mark.parametrize(("n_jobs", "forest_jobs"), [(None, -1), (1, None), (2, None)])
+def test_the_forest_takes_the_cores_a_search_of_one_fit_at_a_time_leaves(tmp_path, n_jobs, forest_jobs):
+    """A small table's search runs in one process by default: the forest's trees then use every core."""
+    import pandas as pd
+
+    from mmsk.auto import prepare_run
+
+    X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+    table = pd.DataFrame(X, columns=[f"{v}__{i}" for v in "ab" for i in range(3)]).assign(y=y)
+    run = prepare_run(table, "y", tmp_path, cv=3, n_jobs=n_jobs, strategies=["forest"], print_fn=None)
+    grid = {name: est for name, est, *_ in run.strategies(run.extract())[0]}
+    assert grid["forest"].n_jobs == forest_jobs
