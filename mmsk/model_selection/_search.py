@@ -194,11 +194,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
       candidates' out-of-fold predictions (Caruana et al., 2004), chosen over
       the best candidate only when its own bootstrap estimate (selection redone
       in-bag) is higher;
-    * **dropping**: every candidate first runs one fold (a third of the
-      folds); one that is worse than the best on those rows in 99% of
-      bootstrap resamples of them (BBCD-CV) runs no further folds. Both
-      rounds go to joblib whole, the costliest fits first (as the first
-      fold measured them), so that no core waits on one strategy's last fit.
+    * **dropping**: every candidate first runs a third of the folds (one of
+      five); one that is worse than the best on those rows in 99% of
+      bootstrap resamples of them (BBCD-CV) runs no further folds. Each round
+      goes to joblib whole, the second the costliest fits first (as the first
+      round measured them), so that no core waits on one strategy's last fit.
 
     Parameters
     ----------
@@ -241,7 +241,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         Resamples of the estimate.
     time_limit : float, default=None
         Seconds: past it, no further strategy starts, and one whose first
-        fold ran before it (see dropping) runs no further folds; except those
+        round of folds ran before it (see dropping) runs no more; except those
         in ``always_run``. The skipped ones are listed (status
         ``"skipped"``). With a time limit, the simplest strategies run
         first.
