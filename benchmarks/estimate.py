@@ -257,11 +257,11 @@ def write(real, perm, drop):
         "choices': what the chosen candidates' predictions, knowing nothing of the labels, score in "
         "expectation, weighted by how often the bootstrap chose each):",
         "",
-        table(perm, list(perm[0])) if perm else "(not run)",
+        table(perm, list(dict.fromkeys(k for row in perm for k in row))) if perm else "(not run)",
         "",
         "Dropping hopeless candidates, on and off:",
         "",
-        table(drop, list(drop[0])),
+        table(drop, list(dict.fromkeys(k for row in drop for k in row))),
     ]
     goals = thresholds(real)
     if goals:
