@@ -24,10 +24,10 @@ demo: $(STAMP)
 	$(PY) -m mmsk demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadscope -m "not slow" --durations=15 --doctest-modules mmsk tests
+	$(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 --doctest-modules mmsk tests
 
 test-all: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadscope --durations=15 --doctest-modules mmsk tests
+	$(PY) -m pytest -n 2 --dist worksteal --durations=15 --doctest-modules mmsk tests
 
 # The docs with every example run (minutes); the tests build them without running the examples.
 docs: $(STAMP)
