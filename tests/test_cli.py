@@ -95,7 +95,7 @@ def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
     _, unreadable = table_dir
     board = pd.read_csv(fitted / "leaderboard.csv")
     singles = {"only recording", "only picture", "only comment", "only comment (words)", "only numeric"}
-    assert set(board["strategy"]) - {"ensemble"} == {"baseline", *singles, "late", "deep"}
+    assert set(board["strategy"]) - {"ensemble"} == {"baseline", *singles, "late", "late (kernel)", "deep"}
     assert board["mean_score"].is_monotonic_decreasing or board["rank"].is_monotonic_increasing
     assert board["mean_score"].iloc[0] > 0.85  # spoken + written digits, speakers held out
     baseline = board.loc[board["strategy"] == "baseline", "mean_score"].item()

@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from ..extract import ExtractionWarning
 from ..report.layout import ABLATION_FILE, load_model
+from ..utils._compat import SVC_PROBABILITY_DEPRECATION
 from ._dates import DATE_PARTS, expand_dates
 from ._detect import MODALITIES, detect_modalities, prepare_table, sequence_views, view_names
 from ._presets import resolve_text_features
@@ -277,6 +278,8 @@ def fit_table(table, target=None, out=None, *, settings=None, nested=None, print
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         # the extraction step lists every unreadable file once; each fold would repeat them
         warnings.simplefilter("ignore", ExtractionWarning)
+        # the per-view SVMs use libsvm's probabilities while scikit-learn has them
+        warnings.filterwarnings("ignore", SVC_PROBABILITY_DEPRECATION, FutureWarning)
         result = run.run()
     summary = result["summary"]
     importance = result["importance"]

@@ -434,7 +434,7 @@ class FitRun:
 
     # ------------------------------------------------------------------ search
     def strategies(self, rows):
-        """The candidates, simplest first, and the fusion strategies left out by their cost."""
+        """The candidates, simplest first, and those left out by their cost (by candidate name)."""
         from ..compose import TemporalPooling
 
         s = self.settings
@@ -443,9 +443,7 @@ class FitRun:
         # the classical candidates read a sequence view's statistics, not its steps
         n_stats = len(TemporalPooling().stats)
         pooled = sum((n_stats - steps) * width for steps, width in self.sequences.values())
-        grid = strategy_grid(
-            self.task,
-            s.strategies,
+        table = dict(
             views=list(self.views),
             text_columns=self.text_columns,
             kinds={v: self.modalities[cols[0]] for v, cols in self.views.items()},
@@ -462,9 +460,11 @@ class FitRun:
             n_jobs=-1 if self.n_jobs(len(rows.y)) is None else None,
             random_state=s.random_state,
         )
+        grid = strategy_grid(self.task, s.strategies, **table)
+        # the strategies named explicitly: the same candidates without the cost rules
         asked = resolve_strategies(self.task, s.strategies, len(self.views), len(self.sequences))
         named = {name for name, *_ in grid}
-        return grid, [name for name in asked if name not in named]
+        return grid, [name for name, *_ in strategy_grid(self.task, asked, **table) if name not in named]
 
     def make_search(self, rows, strategies):
         """The StrategySearchCV of the run (unfitted)."""

@@ -18,6 +18,8 @@ SINGLE_PREFIX = "only "
 ENSEMBLE = "ensemble"
 #: Suffix of a text view's candidate on its words.
 WORDS = "(words)"
+#: Suffix of the late fusion of a kernel SVM per view.
+KERNEL = "(kernel)"
 
 
 def resolve_strategies(task, strategies, n_views, n_sequences=0):
@@ -158,8 +160,9 @@ def columns_stage(columns):
 #: sequence views), the prepared table itself, the table's text and categorical columns (named
 #: as the union names its views), and the union's sequence views step by step.
 FEATURES, TABLE, COLUMNS, SEQUENCES = "features", "table", "columns", "sequences"
-#: Rows above which the exact-kernel MKL is left out of the default search (its kernels grow as n²).
-MKL_MAX_ROWS = 6000
+#: Rows above which the exact-kernel candidates (MKL, and ``late (kernel)``'s SVMs) are left out of the
+#: default search: their kernels grow as n².
+KERNEL_MAX_ROWS = 6000
 #: Numeric columns up to which ``early (words)`` also tries their pairwise products (up to 465).
 MAX_PRODUCT_COLUMNS = 30
 #: Features times trees per boosting round (one, or one per class) above which gradient boosting is
@@ -221,8 +224,9 @@ def strategy_grid(
         boosting reads them as categories (ordinal codes of up to 250
         levels), not one-hot.
     n_rows : int, default=None
-        Rows of the table; with ``strategies=None``, MKL is left out above
-        :data:`MKL_MAX_ROWS` and the random forest above :data:`FOREST_MAX_ROWS`.
+        Rows of the table; with ``strategies=None``, MKL and ``late (kernel)``
+        are left out above :data:`KERNEL_MAX_ROWS` and the random forest above
+        :data:`FOREST_MAX_ROWS`.
     n_features, n_classes : int, default=None
         Columns of the feature stage and classes of the target; with
         ``strategies=None``, gradient boosting is left out when features
@@ -287,6 +291,7 @@ def strategy_grid(
     )
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     from ..align import GCCA
     from ..fusion import (
@@ -297,13 +302,14 @@ def strategy_grid(
         LateFusionClassifier,
     )
     from ..mkl import MKLClassifier, MKLRegressor
+    from ..utils._compat import svc_with_probabilities
 
     views = list(views)
     sequences = dict(sequences or {})
     asked = resolve_strategies(task, strategies, len(views), len(sequences))
     fusion = list(asked)
     if strategies is None and n_rows is not None:
-        fusion = [s for s in fusion if not (s == "mkl" and n_rows > MKL_MAX_ROWS)]
+        fusion = [s for s in fusion if not (s == "mkl" and n_rows > KERNEL_MAX_ROWS)]
         fusion = [s for s in fusion if not (s == "forest" and n_rows > FOREST_MAX_ROWS)]
     trees = 1 if n_classes is None or n_classes <= 2 else n_classes
     if strategies is None and n_features is not None and n_features * trees > GBM_MAX_COST:
@@ -388,6 +394,12 @@ def strategy_grid(
             grid.append((name, estimator, {}, stage))
             continue
         grid.append((name, *entries[name], SEQUENCES if name == "temporal" else FEATURES))
+        if name == "late" and (strategies is not None or n_rows is None or n_rows <= KERNEL_MAX_ROWS):
+            # Kittler's product rule over an RBF SVM per view
+            svm, c = svc_with_probabilities(random_state=random_state)
+            kernel = LateFusionClassifier(make_pipeline(StandardScaler(), svm), voting="product")
+            c = f"estimator__{type(svm).__name__.lower()}__{c}"
+            grid.append((f"late {KERNEL}", kernel, {c: [1.0, 10.0]}, FEATURES))
         if name == "early" and text and others:
             numeric = [v for v in others if kinds.get(v) == "numeric"]
             words = {"logisticregression__C": [0.3, 3.0, 30.0]} if classify else {}

@@ -83,7 +83,8 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
     assert result["summary"]["left_out"] == ["gbm"]
     assert set(board["strategy"]) == {
         "baseline", "only voice", "only photo", "only numeric",
-        "early", "gbm (tabular)", "forest", "late", "stacking", "cca", "mkl", "deep", "ensemble",
+        "early", "gbm (tabular)", "forest", "late", "late (kernel)", "stacking", "cca", "mkl", "deep",
+        "ensemble",
     }  # fmt: skip
     # every candidate of every strategy scored every fold (none dropped: pruning is off),
     # rows without a view included
@@ -198,7 +199,8 @@ def test_metric_one_se_choice_and_roc_auc_on_a_binary_target(table_dir, tmp_path
     best = board.iloc[0]
     # the chosen candidate is within one standard error of the best, and no simpler one is
     assert chosen["mean_score"] >= best["mean_score"] - best["sem_score"] - 1e-12
-    order = {"baseline": 0, "only voice": 1, "only photo": 1, "only numeric": 1, "early": 2, "late": 3}
+    order = {"baseline": 0, "only voice": 1, "only photo": 1, "only numeric": 1, "early": 2, "late": 3,
+             "late (kernel)": 3}  # fmt: skip
     near = board[board["mean_score"] >= best["mean_score"] - best["sem_score"] - 1e-12]
     assert order[chosen["strategy"]] == near["strategy"].map(order).min()
 
@@ -282,12 +284,12 @@ def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(tabl
             "--on-error", "nan", "--strategies", "early", "late", "--no-progress",
             "--time-limit", "0", "--out", str(tmp_path)]  # fmt: skip
     assert main(args) == 0
-    assert "not searched ['early', 'late']" in capsys.readouterr().out
+    assert "not searched ['early', 'late', 'late (kernel)']" in capsys.readouterr().out
     board = pd.read_csv(tmp_path / "leaderboard.csv")
     assert set(board["strategy"]) - {"ensemble"} == {"baseline", "only voice", "only photo", "only numeric"}
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["skipped"] == ["early", "late"]
-    assert "not searched early, late" in (tmp_path / "report.html").read_text()
+    assert summary["skipped"] == ["early", "late", "late (kernel)"]
+    assert "not searched early, late, late (kernel)" in (tmp_path / "report.html").read_text()
 
 
 def test_progress_is_one_search_bar_and_extractors_only_once(table_dir, tmp_path, capsys):
@@ -302,9 +304,10 @@ def test_progress_is_one_search_bar_and_extractors_only_once(table_dir, tmp_path
         re.findall(r"^AudioFeatures:\s+0%", err, re.M)
     )
     assert audio_bars == 1, audio_bars
-    # one bar over every fit: (baseline 1 + 3 modalities x 2 + early 4 + late 4) x 2 folds, timed
+    # one bar over every fit: (baseline 1 + 3 modalities x 2 + early 4 + late 4 + late (kernel) 2)
+    # x 2 folds, timed
     assert len(re.findall(r"search: 100%", err)) >= 1
-    assert re.search(r"search: 100%\|[^\n\r]*\| 30/30 \[", err)
+    assert re.search(r"search: 100%\|[^\n\r]*\| 34/34 \[", err)
 
 
 def test_report_plots_start_at_the_baseline_and_keep_legends_off_the_bars():

@@ -1,6 +1,7 @@
 """The default candidates of ``mmsk fit``: what each strategy is, and what is left out by its cost."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
@@ -20,6 +21,27 @@ def test_costly_strategies_are_left_out_on_large_tables_unless_named(task):
     assert "gbm" in large  # boosting's histograms cost n per round: it stays
     named = names(strategy_grid(task, ["forest", "mkl"], views=["a", "b"], n_rows=20000))
     assert named[-2:] == ["forest", "mkl"]
+
+
+def test_the_per_view_svms_are_left_out_on_large_tables_and_linear_late_fusion_stays():
+    small = names(strategy_grid("classification", views=["a", "b"], n_rows=2000))
+    assert {"late", "late (kernel)"} <= set(small)
+    large = names(strategy_grid("classification", views=["a", "b"], n_rows=20000))
+    assert "late" in large and "late (kernel)" not in large
+    named = names(strategy_grid("classification", ["late"], views=["a", "b"], n_rows=20000))
+    assert named[-2:] == ["late", "late (kernel)"]
+
+
+def test_kernel_late_fusion_separates_what_no_linear_model_can():
+    from sklearn.datasets import make_circles
+    from sklearn.model_selection import cross_val_score
+
+    circle, y = make_circles(n_samples=300, noise=0.05, factor=0.5, random_state=0)
+    noise = np.random.default_rng(0).normal(size=(300, 2))
+    X = pd.DataFrame(np.column_stack([circle, noise]), columns=["a__0", "a__1", "b__0", "b__1"])
+    grid = {name: est for name, est, *_ in strategy_grid("classification", ["late"], views=["a", "b"])}
+    assert cross_val_score(grid["late (kernel)"], X, y, cv=3).mean() > 0.9
+    assert cross_val_score(grid["late"], X, y, cv=3).mean() < 0.7
 
 
 def test_the_forest_is_a_random_forest_on_every_view_that_reads_missing_values():
