@@ -163,6 +163,10 @@ FEATURES, TABLE, COLUMNS, SEQUENCES = "features", "table", "columns", "sequences
 #: Rows above which the exact-kernel candidates (MKL, and ``late (kernel)``'s SVMs) are left out of the
 #: default search: their kernels grow as n².
 KERNEL_MAX_ROWS = 6000
+#: Rows squared times features above which ``late (kernel)`` is left out of the default search: libsvm
+#: evaluates its kernel row by row, six fits per view for its probabilities; on 2 cores UCI mfeat
+#: (2000 rows, 649 features: 2.6e9) cost about 2 s per fold, AV-digits (3000 rows, 2132: 1.9e10) 15 s.
+SVM_MAX_COST = 6e9
 #: Numeric columns up to which ``early (words)`` also tries their pairwise products (up to 465).
 MAX_PRODUCT_COLUMNS = 30
 #: Features times trees per boosting round (one, or one per class) above which gradient boosting is
@@ -231,7 +235,8 @@ def strategy_grid(
         Columns of the feature stage and classes of the target; with
         ``strategies=None``, gradient boosting is left out when features
         times trees per round (one per class beyond two) exceed
-        :data:`GBM_MAX_COST`.
+        :data:`GBM_MAX_COST`, and ``late (kernel)`` when rows squared times
+        features exceed :data:`SVM_MAX_COST`.
     widths : mapping of str to int, default=None
         Columns of each view in the feature stage. ``"early (words)"`` tries
         the pairwise products of the numeric views' columns (a
@@ -314,6 +319,9 @@ def strategy_grid(
     trees = 1 if n_classes is None or n_classes <= 2 else n_classes
     if strategies is None and n_features is not None and n_features * trees > GBM_MAX_COST:
         fusion = [s for s in fusion if s != "gbm"]
+    affordable_svms = n_rows is None or (
+        n_rows <= KERNEL_MAX_ROWS and (n_features is None or n_rows**2 * n_features <= SVM_MAX_COST)
+    )
     classify = task == "classification"
     kinds = dict(kinds or {})
     categorical = [f"categorical__{c}" for c in categorical_columns] if "categorical" in views else []
@@ -394,7 +402,7 @@ def strategy_grid(
             grid.append((name, estimator, {}, stage))
             continue
         grid.append((name, *entries[name], SEQUENCES if name == "temporal" else FEATURES))
-        if name == "late" and (strategies is not None or n_rows is None or n_rows <= KERNEL_MAX_ROWS):
+        if name == "late" and (strategies is not None or affordable_svms):
             # Kittler's product rule over an RBF SVM per view
             svm, c = svc_with_probabilities(random_state=random_state)
             kernel = LateFusionClassifier(make_pipeline(StandardScaler(), svm), voting="product")

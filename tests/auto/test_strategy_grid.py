@@ -23,11 +23,15 @@ def test_costly_strategies_are_left_out_on_large_tables_unless_named(task):
     assert named[-2:] == ["forest", "mkl"]
 
 
-def test_the_per_view_svms_are_left_out_on_large_tables_and_linear_late_fusion_stays():
+def test_the_per_view_svms_are_left_out_on_large_or_wide_tables_and_linear_late_fusion_stays():
     small = names(strategy_grid("classification", views=["a", "b"], n_rows=2000))
     assert {"late", "late (kernel)"} <= set(small)
     large = names(strategy_grid("classification", views=["a", "b"], n_rows=20000))
     assert "late" in large and "late (kernel)" not in large
+    wide = names(strategy_grid("classification", views=["a", "b"], n_rows=3000, n_features=2000))
+    assert "late" in wide and "late (kernel)" not in wide
+    narrow = names(strategy_grid("classification", views=["a", "b"], n_rows=3000, n_features=600))
+    assert "late (kernel)" in narrow
     named = names(strategy_grid("classification", ["late"], views=["a", "b"], n_rows=20000))
     assert named[-2:] == ["late", "late (kernel)"]
 
