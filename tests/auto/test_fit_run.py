@@ -100,15 +100,18 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
     assert sorted(u["item"] for u in result["summary"]["unreadable"]) == broken
 
 
-@pytest.mark.parametrize("strategy", ["early", "gbm", "forest", "late", "stacking", "cca", "mkl", "deep"])
+@pytest.mark.parametrize(
+    "strategy", ["early", "gbm", "forest", "late", "late (kernel)", "stacking", "cca", "mkl", "deep"]
+)
 def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_path, strategy):
     """The strategy as ``mmsk fit`` builds it, on the table with its unreadable files."""
     root, table, _ = table_dir
     modalities = {"voice": "audio", "photo": "image", "level": "numeric"}
     data = prepare_table(table, modalities, base_dir=root)
     union = make_feature_union(modalities, on_error="nan", cache=str(tmp_path))
-    grid = strategy_grid("classification", [strategy], views=["voice", "photo", "numeric"], max_epochs=3)
-    model = Pipeline([("features", union), ("model", grid[-1][1])])
+    asked = [strategy.split(" (")[0]]
+    grid = strategy_grid("classification", asked, views=["voice", "photo", "numeric"], max_epochs=3)
+    model = Pipeline([("features", union), ("model", dict((n, e) for n, e, *_ in grid)[strategy])])
     if strategy == "gbm":  # a thousand features over ten classes: fewer rounds keep the test short
         model.set_params(model__max_iter=8)
     if strategy == "forest":
