@@ -249,9 +249,10 @@ def main():
         def done(r, p, d, base=(real, perm, drop)):  # rewritten after every seed: a long run keeps them
             write(base[0] + r, base[1] + p, base[2] + d)
 
-        # as mmsk fit runs its search: one BLAS thread, each unreadable file listed once
+        # as mmsk fit runs its search: one BLAS thread, unreadable files listed once, libsvm's probabilities
         with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore", ExtractionWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn.svm")
             r, p, d = run(name, work, args.seeds, args.permutations, args.n_jobs, done=done)
         real, perm, drop = real + r, perm + p, drop + d
         write(real, perm, drop)
