@@ -23,13 +23,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m mmsk demo
 
-# Bytecode is written even where the environment says not to: the test run starts dozens of Python
-# processes (workers, loky workers, the CLI and docs subprocesses), and each would compile mmsk again.
 test: $(STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 --doctest-modules mmsk tests
+	$(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 --doctest-modules mmsk tests
 
 test-all: $(STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n 2 --dist worksteal --durations=15 --doctest-modules mmsk tests
+	$(PY) -m pytest -n 2 --dist worksteal --durations=15 --doctest-modules mmsk tests
 
 # The docs with every example run (minutes); the tests build them without running the examples.
 docs: $(STAMP)
