@@ -43,10 +43,10 @@ def svc_with_probabilities(**params):
 
 
 __all__ = [
-    "SVC_PROBABILITY_DEPRECATION",
     "HasMethods",
     "Interval",
     "Options",
+    "SVC_PROBABILITY_DEPRECATION",
     "StrOptions",
     "_fit_calibrator",
     "_fit_context",
