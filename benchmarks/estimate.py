@@ -186,7 +186,7 @@ def run(name, work, seeds, permutations, n_jobs=None, done=print):
         print(real[-1], drop[-1], flush=True)
         done(real, perm, drop)
     rng = np.random.default_rng(0)
-    gaps, optimism, truths = [], [], []
+    gaps, optimism, truths, fallback, plain, shares = [], [], [], [], [], []
     for p in range(permutations):
         base, X, y, groups = mmsk_fit_search(frame, args, root, p)
         order = rng.permutation(len(y))
@@ -196,6 +196,9 @@ def run(name, work, seeds, permutations, n_jobs=None, done=print):
         gaps.append(fitted.estimate_["mean"] - base)
         optimism.append(fitted.best_score_ - fitted.cv_results_["mean_test_score"][baseline])
         share = fitted.estimate_["chosen_share"]
+        fallback.append(fitted.best_index_ == baseline)
+        plain.append(int(np.nanargmax(fitted.cv_results_["mean_test_score"])) == baseline)
+        shares.append(share[baseline])
         truths.append(sum(share[j] * label_free_score(fitted.oof_predictions_[j], y[order], fitted.classes_)
                           for j in np.flatnonzero(share)) - base)  # fmt: skip
     if permutations:
@@ -208,6 +211,9 @@ def run(name, work, seeds, permutations, n_jobs=None, done=print):
             "true score of the choices - baseline (mean)": round(float(truths.mean()), 4),
             "BBC - true score of the choices (mean)": round(float((gaps - truths).mean()), 4),
             "best CV - baseline CV (mean)": round(float(np.mean(optimism)), 4),
+            "baseline chosen on all rows": f"{int(np.sum(fallback))} of {permutations}",
+            "best CV is the baseline": f"{int(np.sum(plain))} of {permutations}",
+            "baseline's share of the bootstrap's choices (mean)": round(float(np.mean(shares)), 2),
         })  # fmt: skip
         print(perm[-1], flush=True)
     return real, perm, drop
@@ -274,7 +280,9 @@ def write(real, perm, drop):
         "",
         "Permuted labels (the true score of any choice is about the baseline's; 'true score of the "
         "choices': what the chosen candidates' predictions, knowing nothing of the labels, score in "
-        "expectation, weighted by how often the bootstrap chose each):",
+        "expectation, weighted by how often the bootstrap chose each; the choice falls back to the "
+        "baseline when the best candidate beats it by no more than one standard error, on all rows "
+        "and in-bag; 'best CV is the baseline': how often the plain best would have been it):",
         "",
         table(perm, list(dict.fromkeys(k for row in perm for k in row))) if perm else "(not run)",
         "",

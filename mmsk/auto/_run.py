@@ -481,6 +481,7 @@ class FitRun:
             scoring=scoring,
             cv=self.cv_splitter,
             refit="one-se" if s.choose == "one-se" else "best",
+            baseline=BASELINE,
             estimate="none" if s.estimate == "none" else "bbc",
             ensemble=s.ensemble,
             drop=s.prune,
@@ -870,6 +871,7 @@ class FitRun:
                 "sem_score": float(best_single["sem_score"]),
             },
             "simpler_within_one_se": self._simpler_within_one_se(board, chosen),
+            "verdict": NOTHING_FOUND if chosen["strategy"] == BASELINE else None,
             "dropped": board.loc[board["status"] == "dropped", "strategy"].drop_duplicates().tolist(),
             "skipped": outcome.skipped,
             "left_out": outcome.left_out,
@@ -936,7 +938,16 @@ class FitRun:
             f"report: {self.out / 'report.html'}"
             + (f". PARTIAL: {len(self.failures)} step(s) failed, see summary.json." if self.failures else "")
         )
+        if summary["verdict"]:
+            self.say(summary["verdict"])
         return summary
+
+
+#: What a run that chose its baseline says.
+NOTHING_FOUND = (
+    "No candidate beat the baseline by more than one standard error: in cross-validation the columns "
+    "did not predict the target better than its class prior (or its mean). The saved model is the baseline."
+)
 
 
 #: The columns of the importance table (``ablation.csv``), whichever way it was computed.

@@ -55,6 +55,9 @@ class FitSettings:
     metric : str, default=None
         A scikit-learn scorer name; None: accuracy or R².
     choose : {"best", "one-se"}, default="best"
+        The best candidate, unless it beats the baseline by no more than its
+        standard error (then the baseline: nothing was found in the data);
+        or the simplest candidate within one standard error of the best.
     estimate : {"bbc", "nested", "none"}, default="bbc"
         How the whole choice is estimated: the bootstrap of the stored
         out-of-fold predictions (no refit), nested cross-validation (the
@@ -114,8 +117,9 @@ class FitSettings:
     task: str = _opt("auto", "Classification or regression (auto: from the target).",
                      choices=("auto", "classification", "regression"))  # fmt: skip
     metric: str = _opt(None, "A scikit-learn scorer name (default: accuracy, or R^2 for regression).")
-    choose: str = _opt("best", "one-se: the simplest candidate within one standard error of the best.",
-                       choices=("best", "one-se"))  # fmt: skip
+    choose: str = _opt("best", "best: the best candidate, or the baseline when the best beats it by no more "
+                       "than one standard error; one-se: the simplest candidate within one standard error "
+                       "of the best.", choices=("best", "one-se"))  # fmt: skip
     estimate: str = _opt(
         "bbc",
         "Estimate of the whole choice: bootstrap of the stored out-of-fold predictions (bbc, no refit), "

@@ -225,6 +225,14 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         ``"best"`` (or True): the best mean score; ``"one-se"``: the simplest
         candidate whose mean is within one standard error of the best's; a
         callable takes ``cv_results_`` and returns the index. False: no refit.
+        The estimate applies the same rule in-bag.
+    baseline : str, default=None
+        The strategy that predicts without reading the data (a dummy model).
+        Under ``"best"``, the choice falls back to it (in-bag too) unless the
+        best candidate's mean beats it by more than the best's standard
+        error: on data with no signal, the best of many candidates beats the
+        baseline on the folds by chance alone, and predicts new rows worse
+        than it. Under ``"one-se"`` it ranks simplest. None: no baseline.
     estimate : {"bbc", "nested", "none"}, default="bbc"
         ``"bbc"``: the bootstrap estimate above (no refit). ``"nested"``: the
         search itself repeated inside outer folds of ``cv`` (costs about as
@@ -347,6 +355,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         "scoring": [str, callable, list, dict, None],
         "cv": ["cv_object"],
         "refit": ["boolean", StrOptions({"best", "one-se"}), callable],
+        "baseline": [str, None],
         "estimate": [StrOptions({"bbc", "nested", "none"})],
         "ensemble": ["boolean"],
         "drop": ["boolean"],
@@ -368,6 +377,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         scoring=None,
         cv=5,
         refit="best",
+        baseline=None,
         estimate="bbc",
         ensemble=True,
         drop=True,
@@ -385,6 +395,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         self.scoring = scoring
         self.cv = cv
         self.refit = refit
+        self.baseline = baseline
         self.estimate = estimate
         self.ensemble = ensemble
         self.drop = drop
@@ -423,6 +434,8 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                 raise TypeError(f"strategy {name!r}: {estimator!r} is not an estimator (it has no fit)")
             seen.add(name)
             entries.append((name, estimator, grid if grid is not None else {}, stage))
+        if self.baseline is not None and self.baseline not in seen:
+            raise ValueError(f"baseline {self.baseline!r} is not one of the strategies {sorted(seen)}")
         return entries
 
     def _feature_stages(self):
@@ -854,7 +867,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _order(self):
         names = [e[0] for e in self._entries()]
-        return np.array([names.index(s) for s in self.cv_results_["strategy"]], dtype=float)
+        order = np.array([names.index(s) for s in self.cv_results_["strategy"]], dtype=float)
+        order[self._baseline_mask()] = -1.0
+        return order
+
+    def _baseline_mask(self):
+        return np.asarray(self.cv_results_["strategy"] == self.baseline, dtype=bool)
 
     def _best_index(self):
         mean = np.asarray(self.cv_results_[f"mean_test_{self._primary()}"], dtype=float)
@@ -863,15 +881,22 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             if not isinstance(index, Integral) or not 0 <= index < len(mean):
                 raise IndexError(f"refit callable returned {index!r}; expected an index into cv_results_")
             return int(index)
-        if self.refit == "one-se":
-            return int(one_se_choice(mean[None, :], self._sem(), self._order())[0])
-        return int(np.nanargmax(mean))
+        return int(self._choose(mean[None, :])[0])
 
     def _choose(self, S):
-        """The candidate each weighting's rule chooses (in-bag): best, or the one-se rule."""
+        """The candidate each weighting's rule chooses (in-bag): best (or the baseline), or one-se."""
+        sem = self._sem()
         if self.refit == "one-se":
-            return one_se_choice(S, self._sem(), self._order())
-        return np.where(np.isnan(S), -np.inf, S).argmax(axis=1)
+            return one_se_choice(S, sem, self._order())
+        s = np.where(np.isnan(S), -np.inf, S)
+        pick = s.argmax(axis=1)
+        null = self._baseline_mask()
+        if null.any():
+            rows = np.arange(len(s))
+            fallback = np.flatnonzero(null)[s[:, null].argmax(axis=1)]
+            near = s[rows, fallback] >= s[rows, pick] - np.nan_to_num(sem[pick], nan=0.0)
+            pick = np.where(near & np.isfinite(s[rows, fallback]), fallback, pick)
+        return pick
 
     def _weights(self, n_bootstrap):
         n = len(self._y_scores.y)

@@ -134,6 +134,8 @@ def _honesty(summary, metric, e):
             )
             + ". Its leaderboard score is optimistic by construction (the selection saw those rows).</p>"
         )
+    if summary.get("verdict"):
+        parts.append(f"<p class=bad>{e(summary['verdict'])}</p>")
     parts.append(
         f"<p>Baseline {metric}: {summary['baseline_score']:.4f}"
         + (

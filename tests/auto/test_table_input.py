@@ -72,6 +72,20 @@ def test_parquet_datetimes_become_date_parts(tmp_path):
     assert result["summary"]["best"]["mean_score"] > result["summary"]["baseline_score"] + 0.1
 
 
+def test_a_table_whose_columns_carry_nothing_keeps_the_baseline_and_says_so(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"noise": rng.normal(size=240), "other": rng.normal(size=240),
+                          "busy": np.where(rng.random(240) < 0.7, "no", "yes")})  # fmt: skip
+    table.to_csv(tmp_path / "t.csv", index=False)
+    said = []
+    result = fit_table(tmp_path / "t.csv", "busy", tmp_path / "run", print_fn=said.append, **QUIET)
+    summary = result["summary"]
+    assert summary["best"]["strategy"] == "baseline"
+    assert summary["verdict"].startswith("No candidate beat the baseline by more than one standard error")
+    assert summary["verdict"] in said
+    assert summary["verdict"] in (tmp_path / "run" / "report.html").read_text()
+
+
 def test_precomputed_views_print_one_line_per_view(shared_data, tmp_path, capsys):
     mfeat = load_mfeat(shared_data, views=["fou", "kar"])
     table = mfeat.data.assign(digit=mfeat.target).groupby("digit").head(15)

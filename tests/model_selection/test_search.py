@@ -129,6 +129,41 @@ def test_bbc_estimate_of_random_labels_is_not_optimistic():
     assert np.mean(optimism) > 0
 
 
+def test_the_baseline_is_chosen_unless_the_best_beats_it_by_more_than_its_standard_error():
+    """On labels unrelated to X, the best candidate beats the baseline on the folds by chance; the
+    rule then falls back to the baseline, in the choice and in-bag (the bootstrap chooses the baseline
+    more often). On labels that X carries, it changes nothing."""
+    rng = np.random.default_rng(1)
+    strategies = [("baseline", DummyClassifier(), {})] + [
+        (f"lr{c}", LogisticRegression(C=c), {}) for c in (0.01, 0.1, 1, 10, 100)
+    ]
+    fallbacks, shares = 0, []
+    for seed in range(4):
+        labels = rng.integers(0, 2, 150)
+        X, _ = three_views(n=150, seed=seed, labels=np.zeros(150, dtype=int))
+        kw = dict(cv=StratifiedKFold(5, shuffle=True, random_state=seed), drop=False, ensemble=False,
+                  refit=False, random_state=seed)  # fmt: skip
+        plain = StrategySearchCV(strategies, **kw).fit(X, labels)
+        guarded = StrategySearchCV(strategies, baseline="baseline", **kw).fit(X, labels)
+        mean = plain.cv_results_["mean_test_score"]
+        sem = plain.cv_results_["std_test_score"] / np.sqrt(5)
+        best = int(np.argmax(mean))
+        expected = 0 if mean[0] >= mean[best] - sem[best] else best
+        assert guarded.best_index_ == expected
+        fallbacks += expected == 0
+        np.testing.assert_array_equal(guarded.cv_results_["mean_test_score"], mean)
+        shares.append((guarded.estimate_["chosen_share"][0], plain.estimate_["chosen_share"][0]))
+    assert fallbacks >= 1
+    assert all(g >= p for g, p in shares) and sum(g - p for g, p in shares) > 0.3
+    X, y = three_views()
+    kw = dict(cv=CV, drop=False, ensemble=False, refit=False, random_state=0)
+    signal = StrategySearchCV(STRATEGIES, baseline="baseline", **kw).fit(X, y)
+    assert signal.best_index_ == StrategySearchCV(STRATEGIES, **kw).fit(X, y).best_index_ != 0
+    assert signal.estimate_["chosen_share"][0] == 0
+    with pytest.raises(ValueError, match="baseline 'dummy' is not one of the strategies"):
+        StrategySearchCV(STRATEGIES, baseline="dummy", **kw).fit(X, y)
+
+
 def test_a_hopeless_candidate_is_dropped_and_kept_in_the_results_marked():
     X, y = three_views(n=300)
     strategies = [
