@@ -322,7 +322,6 @@ def greedy_ensemble(P, y_scores, W, *, pool, n_iter=25):
     """
     n_w, n_pool = pool.shape
     counts = np.zeros((n_w, P.shape[0]))
-    total = np.zeros((n_w,) + P.shape[1:])
     best_score = np.full(n_w, -np.inf)
     best_counts = counts.copy()
     rows = np.arange(n_w)
@@ -331,11 +330,14 @@ def greedy_ensemble(P, y_scores, W, *, pool, n_iter=25):
     # the label is the sign of the margin p1 - p0 (class 0 on a tie, as argmax), half the work
     labels = finite and y_scores.classes is not None and y_scores.metric in ("accuracy", "balanced_accuracy")
     binary = labels and P.shape[2] == 2
+    if labels:  # a label only needs which sum is largest: single precision halves what each trial reads
+        P = P.astype(np.float32)
+    total = np.zeros((n_w,) + P.shape[1:], dtype=P.dtype)
     if binary:
         margins = P[..., 1] - P[..., 0]
         positive = y_scores.codes == 1
-        sum_margin = np.zeros((n_w, P.shape[1]))
-    average = np.empty((n_w,) + P.shape[1:-1] if binary else total.shape)
+        sum_margin = np.zeros((n_w, P.shape[1]), dtype=P.dtype)
+    average = np.empty((n_w,) + P.shape[1:-1] if binary else total.shape, dtype=P.dtype)
     for step in range(1, n_iter + 1):
         trial = np.empty((n_w, n_pool))
         for j in range(n_pool):
