@@ -885,18 +885,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _choose(self, S):
         """The candidate each weighting's rule chooses (in-bag): best (or the baseline), or one-se."""
-        sem = self._sem()
         if self.refit == "one-se":
-            return one_se_choice(S, sem, self._order())
-        s = np.where(np.isnan(S), -np.inf, S)
-        pick = s.argmax(axis=1)
+            return one_se_choice(S, self._sem(), self._order())
         null = self._baseline_mask()
-        if null.any():
-            rows = np.arange(len(s))
-            fallback = np.flatnonzero(null)[s[:, null].argmax(axis=1)]
-            near = s[rows, fallback] >= s[rows, pick] - np.nan_to_num(sem[pick], nan=0.0)
-            pick = np.where(near & np.isfinite(s[rows, fallback]), fallback, pick)
-        return pick
+        if null.any():  # the one-se rule with the baseline as the only simpler candidate
+            return one_se_choice(S, self._sem(), np.where(null, 0.0, 1.0))
+        return np.where(np.isnan(S), -np.inf, S).argmax(axis=1)
 
     def _weights(self, n_bootstrap):
         n = len(self._y_scores.y)
