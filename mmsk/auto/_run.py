@@ -614,9 +614,7 @@ class FitRun:
             record=record,
             model=search.best_estimator_,
             chosen=chosen,
-            estimate=ensemble["estimate"]
-            if search.choice_ == ENSEMBLE
-            else _jsonable(search.estimate_, drop=("candidate_oob", "chosen_share")),
+            estimate=_jsonable(search.chosen_estimate_, drop=("candidate_oob", "chosen_share")),
             ensemble=None if ensemble is None else _jsonable(ensemble),
             skipped=sorted(
                 set(results["strategy"][status == "skipped"]), key=list(results["strategy"]).index

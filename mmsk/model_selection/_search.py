@@ -232,7 +232,11 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         best candidate's mean beats it by more than the best's standard
         error: on data with no signal, the best of many candidates beats the
         baseline on the folds by chance alone, and predicts new rows worse
-        than it. Under ``"one-se"`` it ranks simplest. None: no baseline.
+        than it. Under ``"one-se"`` it ranks simplest. Then, with
+        ``estimate="bbc"``, the estimate has the last word as between the
+        candidate and the ensemble: the baseline is chosen when its mean
+        out-of-bag score is at least the estimate of the choice (on the same
+        resamples). None: no baseline.
     estimate : {"bbc", "nested", "none"}, default="bbc"
         ``"bbc"``: the bootstrap estimate above (no refit). ``"nested"``: the
         search itself repeated inside outer folds of ``cv`` (costs about as
@@ -309,6 +313,10 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         BBC on the same resamples).
     choice_ : {"candidate", "ensemble"}
         What ``best_estimator_`` is.
+    chosen_estimate_ : dict or None
+        The estimate of what ``best_estimator_`` is: ``estimate_``, the
+        ensemble's ``estimate``, or the baseline's out-of-bag scores' mean and
+        interval when the estimate chose it.
     best_index_, best_params_, best_score_ : int, dict, float
         The candidate chosen by ``refit`` (also when the ensemble is chosen).
     best_estimator_ : estimator
@@ -657,11 +665,13 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         self.estimate_, self.ensemble_ = None, None
         # one set of resamples: the ensemble's estimate is paired with the candidates'
         resamples = self._weights(self.n_bootstrap) if self.estimate == "bbc" else None
+        out_of_bag, ensemble_scores = None, None
         if resamples is not None:
-            self.estimate_ = self._bbc(oof, resamples)
+            self.estimate_, out_of_bag = self._bbc(oof, resamples)
         if self.ensemble:
-            self.ensemble_ = self._ensemble(oof, status, resamples)
+            self.ensemble_, ensemble_scores = self._ensemble(oof, status, resamples)
         self.choice_ = "candidate"
+        self.chosen_estimate_ = self.estimate_
         if (
             self.ensemble_ is not None
             and self.ensemble_.get("estimate") is not None
@@ -669,8 +679,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             and len(self.ensemble_["members"]) > 1
         ):
             self.choice_ = "ensemble"
+            self.chosen_estimate_ = self.ensemble_["estimate"]
+        if out_of_bag is not None:
+            chosen = ensemble_scores if self.choice_ == "ensemble" else out_of_bag["chosen"]
+            self._fall_back_by_the_estimate(out_of_bag["candidates"], chosen)
         if self.estimate == "nested":
-            self.estimate_ = nested_estimate(self, X, y, groups=groups, cv=cv)
+            self.estimate_ = self.chosen_estimate_ = nested_estimate(self, X, y, groups=groups, cv=cv)
         if self.refit is not False:
             start = time.perf_counter()
             self.best_estimator_ = self._attach_calibration(
@@ -905,9 +919,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         S_out = self._y_scores.scores(np.nan_to_num(P), w_out)
         S_out[:, ~usable] = np.nan
         pick = self._choose(S_in)
-        values = S_out[np.arange(len(pick)), pick]
-        values = values[np.isfinite(values)]
-        return {
+        chosen = S_out[np.arange(len(pick)), pick]
+        values = chosen[np.isfinite(chosen)]
+        estimate = {
             "method": "bbc",
             "mean": float(values.mean()),
             "ci_low": float(np.percentile(values, 2.5)),
@@ -916,6 +930,28 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             "candidate_oob": _nanmean(S_out),
             "chosen_share": np.bincount(pick, minlength=oof.shape[0]) / len(pick),
         }
+        return estimate, {"chosen": chosen, "candidates": S_out}
+
+    def _fall_back_by_the_estimate(self, candidates_oob, chosen):
+        """The baseline, when its out-of-bag score is at least the estimate of what the rule chose.
+
+        The in-bag rule's choice (or the ensemble) and the baseline are scored
+        on the same resamples' out-of-bag rows; the higher mean wins, as the
+        ensemble wins over the candidate.
+        """
+        null = np.flatnonzero(self._baseline_mask())
+        if not len(null) or callable(self.refit) or self.best_index_ in null:
+            return
+        b = int(null[0])
+        base = candidates_oob[: len(chosen), b]  # the ensemble's resamples are the first of the set
+        paired = np.isfinite(chosen) & np.isfinite(base)
+        if not paired.any() or base[paired].mean() < chosen[paired].mean():
+            return
+        self.choice_ = "candidate"
+        self.best_index_ = b
+        self.best_params_ = self.cv_results_["params"][b]
+        self.best_score_ = float(self.cv_results_[f"mean_test_{self._primary()}"][b])
+        self.chosen_estimate_ = _interval(candidates_oob[:, b])
 
     def _ensemble(self, oof, status, resamples):
         """Greedy selection on every row; its estimate with the selection redone in-bag."""
@@ -923,7 +959,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.classes_ is not None:  # soft voting needs probabilities: one-hot labels are left out
             usable &= ~np.all(np.isin(np.nan_to_num(oof), (0.0, 1.0)), axis=(1, 2))
         if usable.sum() < 2:
-            return None
+            return None, None
         idx = np.flatnonzero(usable)
         P = oof[idx]
         n = P.shape[1]
@@ -941,7 +977,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             "candidate_estimate": None,
         }
         if resamples is None:
-            return result
+            return result, None
         w_in, w_out = resamples
         w_in, w_out = w_in[:_ENSEMBLE_BOOTSTRAP], w_out[:_ENSEMBLE_BOOTSTRAP]
         P_all = np.where(usable[:, None, None], oof, np.nan)
@@ -955,7 +991,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         single = self._y_scores.scores(np.nan_to_num(oof), w_out)[np.arange(len(pick)), pick]
         result["estimate"] = _interval(ens)
         result["candidate_estimate"] = _interval(single)
-        return result
+        return result, ens
 
     def _build(self, entries, candidates, stages):
         """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""

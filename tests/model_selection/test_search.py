@@ -20,6 +20,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
     cross_val_predict,
 )
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
@@ -144,12 +145,13 @@ def test_the_baseline_is_chosen_unless_the_best_beats_it_by_more_than_its_standa
         kw = dict(cv=StratifiedKFold(5, shuffle=True, random_state=seed), drop=False, ensemble=False,
                   refit=False, random_state=seed)  # fmt: skip
         plain = StrategySearchCV(strategies, **kw).fit(X, labels)
+        rule = StrategySearchCV(strategies, baseline="baseline", estimate="none", **kw).fit(X, labels)
         guarded = StrategySearchCV(strategies, baseline="baseline", **kw).fit(X, labels)
         mean = plain.cv_results_["mean_test_score"]
         sem = plain.cv_results_["std_test_score"] / np.sqrt(5)
         best = int(np.argmax(mean))
         expected = 0 if mean[0] >= mean[best] - sem[best] else best
-        assert guarded.best_index_ == expected
+        assert rule.best_index_ == expected
         fallbacks += expected == 0
         np.testing.assert_array_equal(guarded.cv_results_["mean_test_score"], mean)
         shares.append((guarded.estimate_["chosen_share"][0], plain.estimate_["chosen_share"][0]))
@@ -162,6 +164,40 @@ def test_the_baseline_is_chosen_unless_the_best_beats_it_by_more_than_its_standa
     assert signal.estimate_["chosen_share"][0] == 0
     with pytest.raises(ValueError, match="baseline 'dummy' is not one of the strategies"):
         StrategySearchCV(STRATEGIES, baseline="dummy", **kw).fit(X, y)
+
+
+def test_the_estimate_chooses_the_baseline_when_the_choice_does_not_beat_it_out_of_bag():
+    """After the rule, the estimate has the last word: the baseline is chosen when its mean out-of-bag
+    score is at least the estimate of the rule's choice, and its own out-of-bag scores are then the
+    chosen model's estimate. On labels that X carries, nothing changes."""
+    rng = np.random.default_rng(2)
+    strategies = [
+        ("baseline", DummyClassifier(), {}),
+        ("knn", KNeighborsClassifier(), {"n_neighbors": [1, 3, 5, 9, 15, 25]}),
+    ]
+    late = 0
+    for seed in range(6):
+        labels = (rng.random(100) < 0.4).astype(int)  # unbalanced: a noise model scores below the majority
+        X, _ = three_views(n=100, seed=seed, labels=np.zeros(100, dtype=int))
+        kw = dict(cv=StratifiedKFold(5, shuffle=True, random_state=seed), drop=False, refit=False,
+                  ensemble=False, baseline="baseline", random_state=seed)  # fmt: skip
+        rule = StrategySearchCV(strategies, estimate="none", **kw).fit(X, labels)
+        search = StrategySearchCV(strategies, **kw).fit(X, labels)
+        estimate, base_oob = search.estimate_, search.estimate_["candidate_oob"][0]
+        if rule.best_index_ != 0 and base_oob >= estimate["mean"]:
+            late += 1
+            assert (search.best_index_, search.choice_) == (0, "candidate")
+            assert search.best_score_ == search.cv_results_["mean_test_score"][0]
+            assert search.chosen_estimate_["mean"] == pytest.approx(base_oob)
+            assert search.chosen_estimate_["ci_low"] <= base_oob <= search.chosen_estimate_["ci_high"]
+        else:
+            assert search.best_index_ == rule.best_index_ and search.chosen_estimate_ is estimate
+    assert late >= 1
+    X, y = three_views()
+    kw = dict(cv=CV, drop=False, refit=False, random_state=0)
+    signal = StrategySearchCV(STRATEGIES, baseline="baseline", **kw).fit(X, y)
+    assert signal.best_index_ == StrategySearchCV(STRATEGIES, **kw).fit(X, y).best_index_ != 0
+    assert signal.chosen_estimate_["mean"] > signal.estimate_["candidate_oob"][0] + 0.2
 
 
 def test_a_hopeless_candidate_is_dropped_and_kept_in_the_results_marked():
