@@ -943,8 +943,9 @@ class FitRun:
 
 #: What a run that chose its baseline says.
 NOTHING_FOUND = (
-    "No candidate beat the baseline by more than one standard error: in cross-validation the columns "
-    "did not predict the target better than its class prior (or its mean). The saved model is the baseline."
+    "No candidate beat the baseline: in cross-validation the best led it by no more than one standard "
+    "error, or the bootstrap estimate of the choice was no higher than the baseline score. The columns did "
+    "not predict the target better than its class prior (or its mean). The saved model is the baseline."
 )
 
 

@@ -118,8 +118,9 @@ class FitSettings:
                      choices=("auto", "classification", "regression"))  # fmt: skip
     metric: str = _opt(None, "A scikit-learn scorer name (default: accuracy, or R^2 for regression).")
     choose: str = _opt("best", "best: the best candidate, or the baseline when the best beats it by no more "
-                       "than one standard error; one-se: the simplest candidate within one standard error "
-                       "of the best.", choices=("best", "one-se"))  # fmt: skip
+                       "than one standard error or the estimate scores it as high; one-se: the simplest "
+                       "candidate within one standard error of the best.",
+                       choices=("best", "one-se"))  # fmt: skip
     estimate: str = _opt(
         "bbc",
         "Estimate of the whole choice: bootstrap of the stored out-of-fold predictions (bbc, no refit), "

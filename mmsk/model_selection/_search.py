@@ -315,8 +315,8 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         What ``best_estimator_`` is.
     chosen_estimate_ : dict or None
         The estimate of what ``best_estimator_`` is: ``estimate_``, the
-        ensemble's ``estimate``, or the baseline's out-of-bag scores' mean and
-        interval when the estimate chose it.
+        ensemble's ``estimate``, or, when the baseline is chosen, its own
+        out-of-bag scores' mean and interval.
     best_index_, best_params_, best_score_ : int, dict, float
         The candidate chosen by ``refit`` (also when the ensemble is chosen).
     best_estimator_ : estimator
@@ -937,12 +937,16 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
 
         The in-bag rule's choice (or the ensemble) and the baseline are scored
         on the same resamples' out-of-bag rows; the higher mean wins, as the
-        ensemble wins over the candidate.
+        ensemble wins over the candidate. A chosen baseline's estimate is its
+        own out-of-bag scores': it is one fixed model, not a choice among many.
         """
         null = np.flatnonzero(self._baseline_mask())
-        if not len(null) or callable(self.refit) or self.best_index_ in null:
+        if not len(null) or callable(self.refit):
             return
         b = int(null[0])
+        if self.choice_ == "candidate" and self.best_index_ == b:
+            self.chosen_estimate_ = _interval(candidates_oob[:, b])
+            return
         base = candidates_oob[: len(chosen), b]  # the ensemble's resamples are the first of the set
         paired = np.isfinite(chosen) & np.isfinite(base)
         if not paired.any() or base[paired].mean() < chosen[paired].mean():
