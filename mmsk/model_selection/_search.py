@@ -660,8 +660,6 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
                 + "\n  ".join(errors[:5])
             )
         self.best_index_ = self._best_index()
-        self.best_params_ = self.cv_results_["params"][self.best_index_]
-        self.best_score_ = float(scores[self.best_index_])
         self.estimate_, self.ensemble_ = None, None
         # one set of resamples: the ensemble's estimate is paired with the candidates'
         resamples = self._weights(self.n_bootstrap) if self.estimate == "bbc" else None
@@ -683,6 +681,8 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         if out_of_bag is not None:
             chosen = ensemble_scores if self.choice_ == "ensemble" else out_of_bag["chosen"]
             self._fall_back_by_the_estimate(out_of_bag["candidates"], chosen)
+        self.best_params_ = self.cv_results_["params"][self.best_index_]
+        self.best_score_ = float(scores[self.best_index_])
         if self.estimate == "nested":
             self.estimate_ = self.chosen_estimate_ = nested_estimate(self, X, y, groups=groups, cv=cv)
         if self.refit is not False:
@@ -944,17 +944,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         if not len(null) or callable(self.refit):
             return
         b = int(null[0])
-        if self.choice_ == "candidate" and self.best_index_ == b:
-            self.chosen_estimate_ = _interval(candidates_oob[:, b])
-            return
-        base = candidates_oob[: len(chosen), b]  # the ensemble's resamples are the first of the set
-        paired = np.isfinite(chosen) & np.isfinite(base)
-        if not paired.any() or base[paired].mean() < chosen[paired].mean():
-            return
-        self.choice_ = "candidate"
-        self.best_index_ = b
-        self.best_params_ = self.cv_results_["params"][b]
-        self.best_score_ = float(self.cv_results_[f"mean_test_{self._primary()}"][b])
+        if self.choice_ != "candidate" or self.best_index_ != b:
+            base = candidates_oob[: len(chosen), b]  # the ensemble's resamples are the first of the set
+            paired = np.isfinite(chosen) & np.isfinite(base)
+            if not paired.any() or base[paired].mean() < chosen[paired].mean():
+                return
+            self.choice_, self.best_index_ = "candidate", b
         self.chosen_estimate_ = _interval(candidates_oob[:, b])
 
     def _ensemble(self, oof, status, resamples):
