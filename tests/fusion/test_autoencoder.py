@@ -84,8 +84,9 @@ def test_latent_of_a_row_comes_from_the_views_it_has(cls):
     only_a.iloc[:, 6:] = np.nan
     Za = model.transform(only_a)
     assert np.isfinite(Za.to_numpy()).all() and not np.allclose(Za, Z)
-    # the latent does not depend on the other rows of the batch
-    np.testing.assert_allclose(model.transform(X.iloc[:7]), Z.iloc[:7])
+    # the latent does not depend on the other rows of the batch (to float32 precision: the
+    # matrix kernels of a 7-row and a 300-row batch may round differently)
+    np.testing.assert_allclose(model.transform(X.iloc[:7]), Z.iloc[:7], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cls", MODELS)
