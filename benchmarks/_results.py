@@ -27,6 +27,29 @@ def machine():
     )
 
 
+def speed_reference():
+    """Seconds this machine takes for a fixed single-core workload (best of 3), and the date.
+
+    Rows measured on different days sit in one table; a machine that runs
+    slower that day shows here, so seconds are compared with that in mind.
+    """
+    import numpy as np
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_classification(n_samples=4000, n_features=40, random_state=0)
+
+    def work():
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        LogisticRegression(max_iter=500).fit(X, y)
+        return np.linalg.svd(np.arange(250_000, dtype=float).reshape(500, 500) % 7)[1][0] + total
+
+    seconds, _ = best_of(work)
+    return f"{time.strftime('%Y-%m-%d')} (reference {seconds:.2f} s)"
+
+
 def best_of(fn, repeat=3):
     """Smallest wall time of ``repeat`` calls of ``fn`` (seconds) and the last result."""
     best, out = float("inf"), None

@@ -28,7 +28,8 @@ Goals on 2 cores (cold, defaults): AV-digits <= 100 s, mfeat <= 80 s, COCO-mini 
 accuracy; accuracy at least AutoGluon's on each table of part 2.
 
 Run: ``python benchmarks/auto.py [--tables av coco mfeat pom rule] [--seeds 0 1 2]
-[--autogluon-python PATH]``; writes the ``auto`` section of RESULTS.md.
+[--autogluon-python PATH]``; writes the ``auto`` section of RESULTS.md, where the rows of
+tables not run stay as they were.
 """
 
 import argparse
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import machine, table, write_section  # noqa: E402
+from _results import machine, section_tables, speed_reference, table, write_section  # noqa: E402
 
 from mmsk.auto import fit_table, predict_table  # noqa: E402
 from mmsk.datasets import load_av_digits, load_coco_mini, load_mfeat, load_pom  # noqa: E402
@@ -229,19 +230,20 @@ def versus_summary(rows):
     """Per table: the mean over its splits of both tools' scores and of their difference, with its SE."""
     out = []
     for name in dict.fromkeys(r["table"] for r in rows):
-        mine = [r for r in rows if r["table"] == name and "AutoGluon" in r]
+        mine = [r for r in rows if r["table"] == name and r.get("AutoGluon", "") != ""]
         if not mine:
             continue
-        diff = np.array([r["mmsk"] - r["AutoGluon"] for r in mine])
+        diff = np.array([float(r["mmsk"]) - float(r["AutoGluon"]) for r in mine])
+        ratio = np.mean([float(r["time ratio (mmsk / AutoGluon)"]) for r in mine])
         se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
         out.append({
             "table": name, "splits": len(mine),
-            "mmsk mean": round(float(np.mean([r["mmsk"] for r in mine])), 4),
-            "AutoGluon mean": round(float(np.mean([r["AutoGluon"] for r in mine])), 4),
+            "mmsk mean": round(float(np.mean([float(r["mmsk"]) for r in mine])), 4),
+            "AutoGluon mean": round(float(np.mean([float(r["AutoGluon"]) for r in mine])), 4),
             "mean difference (+/- SE over splits)": f"{diff.mean():+.4f} +/- {se:.4f}",
-            "mean time ratio": round(float(np.mean([r["time ratio (mmsk / AutoGluon)"] for r in mine])), 2),
+            "mean time ratio": round(float(ratio), 2),
             "accuracy >= AutoGluon (mean)": "yes" if diff.mean() >= 0 else "NO",
-            "within noise (|mean| < 2 SE)": "yes" if abs(diff.mean()) < 2 * se else "no",
+            "within noise (mean difference under 2 SE)": "yes" if abs(diff.mean()) < 2 * se else "no",
         })  # fmt: skip
     return out
 
@@ -331,15 +333,24 @@ def main():
     parser.add_argument("--autogluon-python", default=None, help="Python of a venv with AutoGluon Tabular.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mmsk_auto_bench_"))
+    measured = {"measured": speed_reference()}
     try:
-        rows = [part_one(name, work) for name in args.tables]
+        rows = [{**part_one(name, work), **measured} for name in args.tables]
         versus = [  # POM: its own split, then the seeds' splits of its segments pooled
-            part_two(name, work, seed, args.autogluon_python)
+            {**part_two(name, work, seed, args.autogluon_python), **measured}
             for name in args.versus
             for seed in ([None, *args.seeds] if name == "pom" else args.seeds)
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # the rows of tables not run this time stay, from the section as it is
+    previous = section_tables("auto")
+    kept, kept_versus = (previous + [[], []])[:2]
+    rows = [r for r in kept if r["table"] not in {NAMES[n] for n in args.tables}] + rows
+    versus = [r for r in kept_versus if r["table"] not in {NAMES[n] for n in args.versus}] + versus
+    order = list(NAMES.values())
+    rows.sort(key=lambda r: order.index(r["table"]))
+    versus.sort(key=lambda r: order.index(r["table"]))  # stable: a table's splits keep their order
     body = [
         "## `mmsk fit` end to end",
         "",
@@ -347,9 +358,12 @@ def main():
         "that applies, one StrategySearchCV, BBC-CV estimate (1000 resamples), ensemble, dropping on, "
         "importance by masking. Cold: empty output folder; warm: a rerun into it (reuses the search). "
         "'before': the same table with the previous search (one GridSearchCV per strategy, nested "
-        "estimate, refit ablation). 'holds': BBC estimate >= best single modality - 1 SE, and > baseline.",
+        "estimate, refit ablation). 'holds': BBC estimate >= best single modality - 1 SE, and > baseline. "
+        "'measured': the day, and this machine's seconds for a fixed single-core workload that day "
+        "(`_results.speed_reference`): rows from different runs share the table, and the same machine "
+        "has run twice as slow on some days. Rows without it were measured before it was recorded.",
         "",
-        table(rows, list(rows[0])),
+        table(rows, list(dict.fromkeys(k for row in rows for k in row))),
     ]
     if versus:
         columns = list(dict.fromkeys(k for row in versus for k in row))
