@@ -920,7 +920,7 @@ class FitRun:
         from ..report import write_report
 
         write_json(self.out / SUMMARY_FILE, self.summary(rows, outcome, meta, results))
-        self._explain("report", lambda: write_report(self.out))
+        self._explain("report", lambda: write_report(self.out, model=outcome.model))
         summary = self.summary(rows, outcome, meta, results)
         write_json(self.out / SUMMARY_FILE, summary)
         best, estimate = summary["best"], summary["estimate"]

@@ -190,7 +190,7 @@ def _failures(failures, e):
     ]
 
 
-def write_report(run_dir, *, path=None):
+def write_report(run_dir, *, path=None, model=None):
     """Write the HTML report of a ``mmsk fit`` output folder (what ``mmsk report`` runs).
 
     One self-contained page, plots embedded as PNG: the data summary (rows,
@@ -207,6 +207,9 @@ def write_report(run_dir, *, path=None):
         Folder written by :func:`mmsk.auto.fit_table`.
     path : str or path-like, default=None
         Where to write; default ``<run_dir>/report.html``.
+    model : Pipeline, default=None
+        The folder's fitted model, when the caller holds it already (as the
+        run that saved it does); None reads it back from the folder.
 
     Returns
     -------
@@ -230,7 +233,8 @@ def write_report(run_dir, *, path=None):
     preds = _read_csv(run_dir / PREDICTIONS_FILE)
     ablation = _read_csv(run_dir / ABLATION_FILE)
     weights = _read_csv(run_dir / WEIGHTS_FILE)
-    model, _ = load_model(run_dir)
+    if model is None:
+        model, _ = load_model(run_dir)
     classify = summary["task"] == "classification"
     metric = summary.get("metric") or ("accuracy" if classify else "r2")
     e = html.escape
