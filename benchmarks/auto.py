@@ -15,7 +15,10 @@ Tables, built from the data folder (``MMSK_DATA``):
 
 Part 1, every table: ``mmsk fit`` with default settings, cold (empty output
 folder) and warm (a rerun into it), the share of each stage, the leaderboard's
-baseline and best single modality, the choice and its BBC estimate.
+baseline and best single modality, the choice and its BBC estimate. With
+``--before REV``, also the cold fit with the code of revision REV (the previous
+search) and with this checkout's, each in a fresh process: a speed-up that does
+not depend on how fast the machine runs that day.
 
 Part 2, on the same splits in the same run: ``mmsk fit`` (defaults) and AutoGluon
 Tabular (``medium_quality``) on mfeat, a POM trait and the rule table, trained on
@@ -28,12 +31,13 @@ Goals on 2 cores (cold, defaults): AV-digits <= 100 s, mfeat <= 80 s, COCO-mini 
 accuracy; accuracy at least AutoGluon's on each table of part 2.
 
 Run: ``python benchmarks/auto.py [--tables av coco mfeat pom rule] [--seeds 0 1 2]
-[--autogluon-python PATH]``; writes the ``auto`` section of RESULTS.md, where the rows of
+[--autogluon-python PATH] [--before REV]``; writes the ``auto`` section of RESULTS.md, where the rows of
 tables not run stay as they were.
 """
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -54,6 +58,8 @@ from mmsk.datasets import load_av_digits, load_coco_mini, load_mfeat, load_pom  
 GOALS = {"av": 100, "coco": 30, "mfeat": 80, "pom": 15, "rule": 300}
 #: Seconds of the previous search (one GridSearchCV per strategy, nested estimate, refit ablation).
 BEFORE = {"av": 271, "coco": 102, "mfeat": 236, "pom": 42.7, "rule": "> 900"}
+#: The last revision with that search (``--before``).
+BEFORE_REV = "feda1dd"
 
 
 def av_digits_table(root):
@@ -146,13 +152,42 @@ def fit_once(path, out, args):
     return time.perf_counter() - start, result
 
 
-def part_one(name, work):
+#: A cold fit in a process of its own, timed after ``mmsk.auto`` is imported (as in this script).
+FIT_IN_A_PROCESS = """
+import json, sys, time
+from mmsk.auto import fit_table
+start = time.perf_counter()
+fit_table(sys.argv[1], out=sys.argv[2], progress=False, print_fn=None, **json.loads(sys.argv[3]))
+print(time.perf_counter() - start)
+"""
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fit_in_a_process(code, path, out, args):
+    """Seconds of a cold ``fit_table`` with the mmsk of folder ``code``, in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIT_IN_A_PROCESS, str(path), str(out), json.dumps(args)],
+        env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def same_run_before(root, args, before):
+    """The cold fit with the code of ``before`` and with this checkout's, each in its own process."""
+    then = fit_in_a_process(before, root / "table.csv", root / "run_before", args)
+    now = fit_in_a_process(REPO, root / "table.csv", root / "run_now", args)
+    return {"before s (same run)": round(then, 1), "now s (same run)": round(now, 1),
+            "speed-up (same run)": f"{then / now:.1f}x"}  # fmt: skip
+
+
+def part_one(name, work, before=None):
     root = work / name
     root.mkdir()
     frame, args = TABLES[name](root)
     frame.to_csv(root / "table.csv", index=False)
     cold, result = fit_once(root / "table.csv", root / "run", args)
     warm, _ = fit_once(root / "table.csv", root / "run", args)
+    compared = same_run_before(root, args, before) if before is not None else {}
     summary = result["summary"]
     board = result["leaderboard"]
     singles = board[board["strategy"].str.startswith("only ")].dropna(subset=["mean_score"])
@@ -185,6 +220,7 @@ def part_one(name, work):
         "dropped": ", ".join(dropped) or "-",
         "left out by cost": ", ".join(summary["left_out"]) or "-",
         "holds": "yes" if holds else "NO",
+        **compared,
     }
 
 
@@ -331,17 +367,29 @@ def main():
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--autogluon-python", default=None, help="Python of a venv with AutoGluon Tabular.")
+    parser.add_argument(
+        "--before", metavar="REV", default=None,
+        help="also time each table's cold fit with mmsk at git revision REV, and this checkout's, each in "
+        "a process of its own, in this run (the previous search: " + BEFORE_REV + ")",
+    )  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mmsk_auto_bench_"))
     measured = {"measured": speed_reference()}
     try:
-        rows = [{**part_one(name, work), **measured} for name in args.tables]
+        before = None
+        if args.before:
+            before = work / "before"
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
+                           check=True, capture_output=True)  # fmt: skip
+        rows = [{**part_one(name, work, before), **measured} for name in args.tables]
         versus = [  # POM: its own split, then the seeds' splits of its segments pooled
             {**part_two(name, work, seed, args.autogluon_python), **measured}
             for name in args.versus
             for seed in ([None, *args.seeds] if name == "pom" else args.seeds)
         ]
     finally:
+        if args.before:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "before")])
         shutil.rmtree(work, ignore_errors=True)
     # the rows of tables not run this time stay, from the section as it is
     previous = section_tables("auto")
@@ -361,7 +409,10 @@ def main():
         "estimate, refit ablation). 'holds': BBC estimate >= best single modality - 1 SE, and > baseline. "
         "'measured': the day, and this machine's seconds for a fixed single-core workload that day "
         "(`_results.speed_reference`): rows from different runs share the table, and the same machine "
-        "has run twice as slow on some days. Rows without it were measured before it was recorded.",
+        "has run twice as slow on some days. Rows without it were measured before it was recorded. "
+        f"'same run' (with `--before {BEFORE_REV}`): the cold fit with the previous search's code and with "
+        "this code, each in a fresh process, in the run that wrote the row: their ratio does not depend on "
+        "the day's speed.",
         "",
         table(rows, list(dict.fromkeys(k for row in rows for k in row))),
     ]
