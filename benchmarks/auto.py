@@ -167,7 +167,8 @@ def fit_in_a_process(code, path, out, args):
     """Seconds of a cold ``fit_table`` with the mmsk of folder ``code``, in a fresh process."""
     done = subprocess.run(
         [sys.executable, "-c", FIT_IN_A_PROCESS, str(path), str(out), json.dumps(args)],
-        env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True, check=True,
+        # run from that folder: ``python -c`` puts the working folder first on the path
+        cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True, check=True,
     )  # fmt: skip
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -175,6 +176,7 @@ def fit_in_a_process(code, path, out, args):
 def same_run_before(root, args, before):
     """The cold fit with the code of ``before`` and with this checkout's, each in its own process."""
     then = fit_in_a_process(before, root / "table.csv", root / "run_before", args)
+    print(f"  before: {then:.1f} s", flush=True)
     now = fit_in_a_process(REPO, root / "table.csv", root / "run_now", args)
     return {"before s (same run)": round(then, 1), "now s (same run)": round(now, 1),
             "speed-up (same run)": f"{then / now:.1f}x"}  # fmt: skip
@@ -333,9 +335,10 @@ def part_two(name, work, seed, autogluon_python):
         mmsk_score = accuracy_score(truth.astype(str), predicted.astype(str).to_numpy())
     else:
         mmsk_score = r2_score(truth, predicted.astype(float))
+    # scores as text with four decimals: rows kept from RESULTS.md for the summary keep them all
     row = {"table": NAMES[name], "split": split_name(name, seed),
            "metric": "accuracy" if task == "classification" else "r2",
-           "mmsk": round(mmsk_score, 4), "mmsk s": round(seconds, 1)}  # fmt: skip
+           "mmsk": f"{mmsk_score:.4f}", "mmsk s": round(seconds, 1)}  # fmt: skip
     if name == "rule":
         frame, logit = rule_frame()
         row["rule itself"] = round(float(((logit[held.index] > 0) == (held[target] == "yes")).mean()), 4)
@@ -349,7 +352,7 @@ def part_two(name, work, seed, autogluon_python):
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         ag = json.loads(done.stdout.strip().splitlines()[-1])
-        row.update({"AutoGluon": round(ag["score"], 4), "AutoGluon s": round(ag["seconds"], 1)})
+        row.update({"AutoGluon": f"{ag['score']:.4f}", "AutoGluon s": round(ag["seconds"], 1)})
         row["time ratio (mmsk / AutoGluon)"] = round(seconds / ag["seconds"], 2)
         row["accuracy >= AutoGluon"] = "yes" if mmsk_score >= ag["score"] else "NO"
         theirs = pd.read_csv(root / "ag_predictions.csv")["prediction"].to_numpy()
