@@ -166,11 +166,19 @@ def test_predict_reads_parquet_like_csv(fitted, table_dir, tmp_path):
 
 
 def test_report_command_rebuilds_the_page(fitted, tmp_path):
+    # the run wrote its page from the model it held; the command reads the saved model back
     page = fitted / "report.html"
     before = page.read_text()
     page.unlink()
     assert main(["report", str(fitted)]) == 0
-    assert page.read_text().count("<img") == before.count("<img")
+    after = page.read_text()
+
+    def from_the_model(text):  # the figures, and the feature stage the page names
+        return re.findall(r"<img [^>]*>", text), re.findall(r"with the feature stage \((.*?)\)", text)
+
+    images, stage = from_the_model(after)
+    assert len(images) >= 3 and stage and "Features" in stage[0]
+    assert (images, stage) == from_the_model(before)
 
 
 def _browser():
