@@ -410,9 +410,10 @@ def main():
         "importance by masking. Cold: empty output folder; warm: a rerun into it (reuses the search). "
         "'before': the same table with the previous search (one GridSearchCV per strategy, nested "
         "estimate, refit ablation). 'holds': BBC estimate >= best single modality - 1 SE, and > baseline. "
-        "'measured': the day, and this machine's seconds for a fixed single-core workload that day "
+        "'measured': the day, and this machine's seconds for a short fixed single-core workload then "
         "(`_results.speed_reference`): rows from different runs share the table, and the same machine "
-        "has run twice as slow on some days. Rows without it were measured before it was recorded. "
+        "has run the same code up to three times slower on some days, a slowdown that short workload "
+        "does not always catch. Rows without it were measured before it was recorded. "
         f"'same run' (with `--before {BEFORE_REV}`): the cold fit with the previous search's code and with "
         "this code, each in a fresh process, in the run that wrote the row: their ratio does not depend on "
         "the day's speed.",
