@@ -30,8 +30,11 @@ def machine():
 def speed_reference():
     """Seconds this machine takes for a fixed single-core workload (best of 3), and the date.
 
-    Rows measured on different days sit in one table; a machine that runs
-    slower that day shows here, so seconds are compared with that in mind.
+    Rows measured on different days sit in one table, and the same machine
+    runs the same code up to three times slower on some days. This short
+    workload shows a steady slowdown but can miss one that comes and goes
+    within a long run: a ratio measured within one run (``auto.py --before``)
+    is the comparison that does not depend on the day.
     """
     import numpy as np
     from sklearn.datasets import make_classification
