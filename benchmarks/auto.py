@@ -378,8 +378,8 @@ def main():
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mmsk_auto_bench_"))
     measured = {"measured": speed_reference()}
+    before = None
     try:
-        before = None
         if args.before:
             before = work / "before"
             subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
@@ -391,8 +391,8 @@ def main():
             for seed in ([None, *args.seeds] if name == "pom" else args.seeds)
         ]
     finally:
-        if args.before:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "before")])
+        if before is not None:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)])
         shutil.rmtree(work, ignore_errors=True)
     # the rows of tables not run this time stay, from the section as it is
     previous = section_tables("auto")
