@@ -128,6 +128,32 @@ def _platt(estimator, decisions, y, classes):
     return _fit_calibrator(estimator, decisions, y, classes, "sigmoid", xp)
 
 
+def _any_torch(estimators):
+    """Whether any of ``estimators``, or an estimator among their parameters, trains a torch net."""
+    from ..utils._deep import BaseDeepEstimator
+
+    def nested(est):
+        yield est
+        if hasattr(est, "get_params"):
+            yield from (v for v in est.get_params(deep=True).values() if hasattr(v, "fit"))
+
+    return any(isinstance(e, BaseDeepEstimator) for est in estimators for e in nested(est))
+
+
+def _import_torch():
+    """Import torch, and the compiler that its first optimizer imports, in a worker as it starts.
+
+    loky restarts a worker whose memory grew by more than 300 MB after its first
+    task, taking the growth for a leak. Importing torch and its compiler
+    inside a task adds about 250 MB and a net's training the rest: the worker
+    restarts, and the next net pays the import again (seconds per restart).
+    Imported before the first task, they count as the worker's own size. The
+    other joblib backends (threads, Dask) ignore the initializer.
+    """
+    import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401 - imported by the first torch.optim optimizer
+
+
 def _fit_features(key, features, X, y, train, test):
     """The feature stage of one fold: fitted on the training rows, applied to both; with ``key``."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
@@ -548,8 +574,10 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         # One parallel context for every call: its workers and the memory-mapped copies of the
         # large arrays they read live until the search ends (separate Parallel calls each delete
         # their memory maps when done, and loky's reused workers then meet files that are gone).
+        # workers that will train torch nets import torch as they start (see _import_torch)
+        starts = {"initializer": _import_torch} if _any_torch(e[1] for e in entries) else {}
         with (
-            Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel,
+            Parallel(n_jobs=self.n_jobs, return_as="generator_unordered", **starts) as parallel,
             tqdm(total=total, desc="search", unit="fit", disable=not self.progress, leave=True) as bar,
         ):
             fold_data = self._fold_data(parallel, entries, stages, X, y, splits)
