@@ -85,8 +85,11 @@ def _fit_and_predict(
     result["scores"] = {name: float(scorer(est, X_test, y_test)) for name, scorer in scorers.items()}
     result["predictions"] = _predictions(est, X_test, kind)
     result["decisions"] = _decisions(est, X_test, kind)
-    result["masked"], result["masked_decisions"] = {}, {}
+    result["masked"] = _without_each_view(est, X_test, mask_views, kind)
+    result["masked_decisions"] = dict.fromkeys(result["masked"])
     for view, columns in mask_views.items():
+        if view in result["masked"]:
+            continue
         masked = X_test.copy()
         masked.iloc[:, columns] = np.nan
         try:
@@ -96,6 +99,33 @@ def _fit_and_predict(
             result["masked"][view] = None
     result["score_time"] = time.perf_counter() - start
     return result
+
+
+def _without_each_view(est, X, mask_views, kind):
+    """The predictions with each view masked, from one prediction per view, where ``est`` offers it.
+
+    A late fusion's probabilities without a view combine the other views'
+    outputs, the same with or without it: ``predict_proba_without`` computes
+    each view's once, where masking a copy of X per view recomputes them all.
+    Returns ``{view: predictions}`` for the views whose columns are the
+    estimator's own, or {} (each view is then masked in a copy of X).
+    """
+    own = getattr(est, "view_indices_", None)
+    if kind["classes"] is None or own is None or not hasattr(est, "predict_proba_without"):
+        return {}
+    views = [v for v, columns in mask_views.items() if v in own and np.array_equal(own[v], columns)]
+    if not views:
+        return {}
+    try:
+        without = est.predict_proba_without(X, views=views)
+    except ValueError:  # a row with no other view: each view masked in its own copy says which
+        return {}
+    order = np.searchsorted(kind["classes"], est.classes_)
+    out = {}
+    for view, proba in without.items():
+        out[view] = np.zeros((len(proba), len(kind["classes"])))
+        out[view][:, order] = proba
+    return out
 
 
 def _predictions(est, X, kind):

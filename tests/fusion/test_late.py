@@ -262,3 +262,28 @@ def test_per_view_estimators_mapping_errors():
     with pytest.raises(ValueError, match="view 'view1', LinearSVC, has no predict_proba"):
         LateFusionClassifier({"view1": LinearSVC()}).fit(X, y)
     assert LateFusionClassifier({"view1": LinearSVC()}, voting="hard").fit(X, y).score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("voting", ["soft", "product", "stacking"])
+def test_probabilities_without_each_view_equal_predicting_with_it_masked(voting):
+    X, y = make_multimodal_classification(n_samples=150, n_views=3, n_classes=3, random_state=0)
+    X.iloc[:20, X.columns.str.startswith("view1__")] = np.nan  # rows already missing a view
+    late = LateFusionClassifier(voting=voting, weights={"view2": 0.5}).fit(X, y)
+    without = late.predict_proba_without(X)
+    assert list(without) == ["view0", "view1", "view2"]
+    for view, proba in without.items():
+        masked = X.copy()
+        masked.loc[:, masked.columns.str.startswith(f"{view}__")] = np.nan
+        np.testing.assert_allclose(proba, late.predict_proba(masked), rtol=1e-12)
+    assert list(late.predict_proba_without(X, views=["view2"])) == ["view2"]
+
+
+def test_probabilities_without_a_view_refuse_unknown_views_and_rows_left_with_none():
+    X, y = make_multimodal_classification(n_samples=80, random_state=0)
+    late = LateFusionClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=r"Unknown views \['audio'\]"):
+        late.predict_proba_without(X, views=["audio"])
+    X.iloc[:3, X.columns.str.startswith("view1__")] = np.nan
+    with pytest.raises(ValueError, match="Row 0 has no view left to predict from"):
+        late.predict_proba_without(X, views=["view0"])
+    assert not hasattr(LateFusionClassifier(voting="hard").fit(X, y), "predict_proba_without")

@@ -336,6 +336,22 @@ def test_masking_a_view_costs_the_score_of_the_view_that_carries_the_class():
     assert abs(drop[2]) < 0.03
 
 
+def test_masked_predictions_of_a_late_fusion_equal_predicting_a_masked_copy():
+    X, y = three_views(n=150)
+    late = LateFusionClassifier(LogisticRegression())
+    strategies = [("late", late, {"voting": ["soft", "product", "stacking"]})]
+    search = StrategySearchCV(strategies, cv=CV, importance=True, ensemble=False, drop=False).fit(X, y)
+    for j, params in enumerate(search.cv_results_["params"]):
+        for train, test in CV.split(X, y):
+            model = clone(late).set_params(**params).fit(X.iloc[train], y[train])
+            for v, view in enumerate(search.masked_views_):
+                masked = X.iloc[test].copy()
+                masked.loc[:, masked.columns.str.startswith(f"{view}__")] = np.nan
+                np.testing.assert_allclose(
+                    search.masked_predictions_[j, v, test], model.predict_proba(masked), rtol=1e-12
+                )
+
+
 def test_nested_estimate_repeats_the_search_in_outer_folds():
     X, y = three_views(n=150)
     search = StrategySearchCV(STRATEGIES[:2], cv=3, estimate="nested", random_state=0).fit(X, y)
