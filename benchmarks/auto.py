@@ -407,7 +407,9 @@ def main():
         "",
         f"Machine: {machine()}. Default settings: 5-fold CV (folds by speaker for AV-digits), every strategy "
         "that applies, one StrategySearchCV, BBC-CV estimate (1000 resamples), ensemble, dropping on, "
-        "importance by masking. Cold: empty output folder; warm: a rerun into it (reuses the search). "
+        "importance by masking. Cold: empty output folder, in this script's process, where the tables run "
+        "before it have already imported torch and compiled librosa's functions; warm: a rerun into it "
+        "(reuses the search). "
         "'before': the same table with the previous search (one GridSearchCV per strategy, nested "
         "estimate, refit ablation). 'holds': BBC estimate >= best single modality - 1 SE, and > baseline. "
         "'measured': the day, and this machine's seconds for a short fixed single-core workload then "
