@@ -61,7 +61,8 @@ def tiny_random_clip():
     )
     torch.manual_seed(0)
     CLIPModel(config).save_pretrained(folder)
-    CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(folder)
+    processor = CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64})
+    processor.save_pretrained(folder)
     return str(folder)
 
 
