@@ -184,6 +184,21 @@ def _import_torch():
     import torch._dynamo  # noqa: F401 - imported by the first torch.optim optimizer
 
 
+def _the_search_workers(starts):
+    """A context in which joblib's loky calls (an ensemble's members refit side by side) reuse the
+    search's workers, torch already imported: loky reuses its pool only for a call with the same
+    settings, initializer included. Within it, a call that prefers threads gets loky too (joblib's
+    ``prefer`` yields to a configured backend); any other backend the caller chose stays as it is."""
+    from contextlib import nullcontext
+
+    from joblib import parallel_config
+    from joblib.parallel import get_active_backend
+
+    if not starts or type(get_active_backend()[0]).__name__ != "LokyBackend":
+        return nullcontext()
+    return parallel_config(backend="loky", **starts)
+
+
 def _fit_features(key, features, X, y, train, test):
     """The feature stage of one fold: fitted on the training rows, applied to both; with ``key``."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
@@ -745,9 +760,12 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
             self.estimate_ = self.chosen_estimate_ = nested_estimate(self, X, y, groups=groups, cv=cv)
         if self.refit is not False:
             start = time.perf_counter()
-            self.best_estimator_ = self._attach_calibration(
-                self._build(entries, candidates, stages).fit(X, y)
-            )
+            # an ensemble's members are refit side by side: in the search's workers, where they are warm
+            warm = starts if self.choice_ == "ensemble" and self.n_jobs not in (None, 1) else {}
+            with _the_search_workers(warm):
+                self.best_estimator_ = self._attach_calibration(
+                    self._build(entries, candidates, stages).fit(X, y)
+                )
             self.refit_time_ = time.perf_counter() - start
         return self
 
