@@ -185,10 +185,14 @@ def _import_torch():
 
 
 def _the_search_workers(starts):
-    """A context in which joblib's loky calls (an ensemble's members refit side by side) reuse the
-    search's workers, torch already imported: loky reuses its pool only for a call with the same
-    settings, initializer included. Within it, a call that prefers threads gets loky too (joblib's
-    ``prefer`` yields to a configured backend); any other backend the caller chose stays as it is."""
+    """A context in which joblib's loky calls reuse the search's workers, torch already imported.
+
+    loky reuses its pool only for a call with the same settings, initializer
+    included: an ensemble's members, refit side by side, then meet warm
+    workers. Within it, a call that prefers threads gets loky too (joblib's
+    ``prefer`` yields to a configured backend); any other backend the caller
+    chose stays as it is.
+    """
     from contextlib import nullcontext
 
     from joblib import parallel_config
