@@ -352,6 +352,32 @@ def test_masked_predictions_of_a_late_fusion_equal_predicting_a_masked_copy():
                 )
 
 
+def test_masked_predictions_of_any_model_equal_predicting_each_masked_copy_alone():
+    X, y = three_views(n=150)
+    imputing = Pipeline([("impute", SimpleImputer()), ("model", LogisticRegression())])
+    decisions = Pipeline([("impute", SimpleImputer()), ("model", LinearSVC())])
+    cannot = LogisticRegression()
+    strategies = [("imputing", imputing, {}), ("decisions", decisions, {}), ("no nan", cannot, {})]
+    search = StrategySearchCV(strategies, cv=CV, importance=True, ensemble=False, drop=False).fit(X, y)
+    assert search.masked_views_ == ["a", "b", "c"]
+    calibrated = search.calibrated_
+    for j, (_, model, _) in enumerate(strategies):
+        for train, test in CV.split(X, y):
+            fitted = clone(model).fit(X.iloc[train], y[train])
+            for v, view in enumerate(search.masked_views_):
+                masked = X.iloc[test].copy()
+                masked.loc[:, masked.columns.str.startswith(f"{view}__")] = np.nan
+                got = search.masked_predictions_[j, v, test]
+                if j == 0:
+                    np.testing.assert_allclose(got, fitted.predict_proba(masked), rtol=1e-12)
+                elif j == 1:  # decision values, calibrated on the fold's training rows as the unmasked ones
+                    assert j in calibrated
+                    order = np.argsort(fitted.decision_function(masked))
+                    assert np.all(np.diff(got[order, 1]) >= -1e-12)  # the same ranking as the decisions
+                else:  # a model that cannot predict with a missing value: no importance, not a crash
+                    assert np.isnan(got).all()
+
+
 def test_nested_estimate_repeats_the_search_in_outer_folds():
     X, y = three_views(n=150)
     search = StrategySearchCV(STRATEGIES[:2], cv=3, estimate="nested", random_state=0).fit(X, y)
