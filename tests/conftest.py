@@ -1,4 +1,4 @@
-"""Shared fixtures: the real data folder beside the checkout.
+"""Shared fixtures: the real data folder beside the checkout, and folders built once for every worker.
 
 The developers' data sets live in ``../shared/data`` beside the project root. The
 library never looks there: this file points ``MMSK_DATA`` at it (unless it is set
@@ -6,9 +6,11 @@ already) before any test or doctest calls a loader.
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -35,3 +37,30 @@ def no_data_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("MMSK_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def build_once(tmp_path_factory):
+    """``build_once(name, build)``: a folder that ``build(folder)`` fills once per test session.
+
+    A module-scoped fixture is built again by every xdist worker that runs one
+    of the module's tests, and again when a worker comes back to the module.
+    The workers share the parent of their temporary folders: the first one to
+    ask builds there, under a lock, and the others wait for it and read. A
+    build that failed part way is removed and done again by the next one to ask.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+
+    def built(name, build):
+        folder = root / name
+        with FileLock(f"{folder}.lock"):
+            if not (folder / ".built").is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                build(folder)
+                (folder / ".built").touch()
+        return folder
+
+    return built

@@ -23,10 +23,8 @@ N_ROWS = 220
 N_HELD_BACK = 30
 
 
-@pytest.fixture(scope="module")
-def table_dir(tmp_path_factory):
+def _write_table(root):
     """table.csv (with 10% unreadable files), new.csv (held-back rows, no target), files beside them."""
-    root = tmp_path_factory.mktemp("table")
     (root / "images").mkdir()
     (root / "audio").mkdir()
     av = load_av_digits()
@@ -63,7 +61,14 @@ def table_dir(tmp_path_factory):
     unreadable = sorted(
         str(root / (train.at[r, "recording"] if j % 2 else train.at[r, "picture"])) for j, r in enumerate(bad)
     )
-    return root, unreadable
+    (root / "unreadable.json").write_text(json.dumps(unreadable))
+
+
+@pytest.fixture(scope="module")
+def table_dir(build_once):
+    """The table's folder (shared by the test workers; tests only add files) and its unreadable files."""
+    root = build_once("cli_table", _write_table)
+    return root, json.loads((root / "unreadable.json").read_text())
 
 
 FIT_ARGS = [
@@ -84,11 +89,14 @@ def test_unreadable_files_stop_the_run_with_the_whole_list(table_dir, tmp_path, 
 
 
 @pytest.fixture(scope="module")
-def fitted(table_dir, tmp_path_factory):
+def fitted(table_dir, build_once):
+    """The run's folder, fitted once for every test worker: tests that change it work on a copy."""
     root, _ = table_dir
-    out = tmp_path_factory.mktemp("run")
-    assert main(["fit", str(root / "table.csv"), *FIT_ARGS, "--on-error", "nan", "--out", str(out)]) == 0
-    return out
+
+    def fit(out):
+        assert main(["fit", str(root / "table.csv"), *FIT_ARGS, "--on-error", "nan", "--out", str(out)]) == 0
+
+    return build_once("cli_run", fit)
 
 
 def test_fit_writes_leaderboard_model_and_report(fitted, table_dir):
@@ -167,10 +175,11 @@ def test_predict_reads_parquet_like_csv(fitted, table_dir, tmp_path):
 
 def test_report_command_rebuilds_the_page(fitted, tmp_path):
     # the run wrote its page from the model it held; the command reads the saved model back
-    page = fitted / "report.html"
+    run = shutil.copytree(fitted, tmp_path / "run")
+    page = run / "report.html"
     before = page.read_text()
     page.unlink()
-    assert main(["report", str(fitted)]) == 0
+    assert main(["report", str(run)]) == 0
     after = page.read_text()
 
     def from_the_model(text):  # the figures, and the feature stage the page names

@@ -132,28 +132,6 @@ def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_p
         np.testing.assert_allclose(loaded.predict_proba(data), proba)
 
 
-def test_a_failing_explanation_keeps_the_model_and_ends_partial(table_dir, tmp_path, monkeypatch, capsys):
-    root, _, _ = table_dir
-
-    def broken_importance(self, rows, outcome):
-        raise RuntimeError("the importance broke")
-
-    monkeypatch.setattr(FitRun, "importance", broken_importance)
-    args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "late", "--no-progress",
-            "--text-features", "tfidf", "--out", str(tmp_path)]  # fmt: skip
-    assert main(args) == 3  # partial
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["status"] == "partial"
-    assert [f["step"] for f in summary["failures"]] == ["importance"]
-    assert "the importance broke" in summary["failures"][0]["error"]
-    for name in ("model.skops", "leaderboard.csv", "cv_predictions.csv", "report.html"):
-        assert (tmp_path / name).is_file(), name
-    page = (tmp_path / "report.html").read_text()
-    assert "Partial run: 1 step(s) failed" in page and "the importance broke" in page
-    assert "PARTIAL" in capsys.readouterr().out
-
-
 def test_naming_a_column_adds_to_detection_and_identifiers_are_left_out(table_dir, tmp_path, capsys):
     root, table, _ = table_dir
     table = table.assign(
@@ -248,17 +226,30 @@ def test_an_output_folder_that_is_a_file_is_refused(table_dir, tmp_path, capsys)
     assert (tmp_path / "out").read_text() == "I am a file"
 
 
-def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path, monkeypatch):
+def test_a_failing_explanation_keeps_the_model_and_a_rerun_redoes_only_what_failed(
+    table_dir, tmp_path, monkeypatch, capsys
+):
     root, _, _ = table_dir
-    settings = dict(groups="speaker", cv=2, on_error="nan", strategies=["late"], **QUIET)
+    args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
+            "--on-error", "nan", "--strategies", "late", "--no-progress",
+            "--text-features", "tfidf", "--out", str(tmp_path)]  # fmt: skip
 
     def broken_importance(self, rows, outcome):
         raise RuntimeError("the importance broke")
 
     with monkeypatch.context() as patch:
         patch.setattr(FitRun, "importance", broken_importance)
-        first = fit_table(root / "table.csv", "digit", tmp_path, **settings)
-    assert first["status"] == "partial" and not (tmp_path / "ablation.csv").exists()
+        assert main(args) == 3  # partial
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "partial"
+    assert [f["step"] for f in summary["failures"]] == ["importance"]
+    assert "the importance broke" in summary["failures"][0]["error"]
+    for name in ("model.skops", "leaderboard.csv", "cv_predictions.csv", "report.html"):
+        assert (tmp_path / name).is_file(), name
+    assert not (tmp_path / "ablation.csv").exists()
+    page = (tmp_path / "report.html").read_text()
+    assert "Partial run: 1 step(s) failed" in page and "the importance broke" in page
+    assert "PARTIAL" in capsys.readouterr().out
     model_time = (tmp_path / "model.skops").stat().st_mtime_ns
     board = pd.read_csv(tmp_path / "leaderboard.csv")
 
@@ -269,16 +260,17 @@ def test_a_rerun_reuses_what_is_done_and_redoes_what_failed(table_dir, tmp_path,
         raise Searched
 
     monkeypatch.setattr(FitRun, "search", search)
-    second = fit_table(root / "table.csv", "digit", tmp_path, **settings)
-    # no Searched raised: the search and the model were reused, not redone
+    assert main(args) == 0
+    # no Searched raised: the search and the model were reused, not redone; the failed step was
     assert (tmp_path / "model.skops").stat().st_mtime_ns == model_time
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "leaderboard.csv"), board)
-    assert second["status"] == "complete" and (tmp_path / "ablation.csv").is_file()
-    assert second["summary"]["seconds"]["search"] == "reused"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "complete" and (tmp_path / "ablation.csv").is_file()
+    assert summary["seconds"]["search"] == "reused"
 
     # another setting is another run: everything is computed again
     with pytest.raises(Searched):
-        fit_table(root / "table.csv", "digit", tmp_path, **{**settings, "cv": 3})
+        main([*args, "--cv", "3"])
 
 
 def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(table_dir, tmp_path, capsys):

@@ -4,6 +4,7 @@ scikit-learn's checks need numeric arrays, so they skip a text transformer (as
 they skip TfidfVectorizer); the parts of the contract that apply are tested here.
 """
 
+import importlib.util
 import pickle
 
 import numpy as np
@@ -14,7 +15,10 @@ from sklearn.exceptions import NotFittedError
 
 from mmsk.extract import ExtractionError, ExtractionWarning, SentenceEmbedder
 
-pytest.importorskip("sentence_transformers")
+# Skipped without sentence-transformers, which is imported only by the tests that run (not at collection).
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None, reason="sentence-transformers is not installed"
+)
 
 TEXTS = [
     "A dog runs across the park.",
