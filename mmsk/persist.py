@@ -90,7 +90,7 @@ SKLEARN_DATA_TYPES = (
     "sklearn.compose._column_transformer.make_column_selector",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
-    # the ensemble mmsk fit saves is a VotingClassifier/VotingRegressor, whose fitted members sit in a Bunch
+    # a VotingClassifier/VotingRegressor keeps its fitted members by name in a Bunch
     "sklearn.utils._bunch.Bunch",
     # the fitted trees of HistGradientBoosting (arrays of nodes and the bin thresholds)
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mmsk
@@ -47,7 +48,7 @@ from mmsk.fusion import (
     ViewImputer,
 )
 from mmsk.mkl import MKLClassifier, MKLRegressor
-from mmsk.model_selection import StrategySearchCV
+from mmsk.model_selection import EnsembleClassifier, EnsembleRegressor, StrategySearchCV
 
 
 class Columns:
@@ -197,6 +198,14 @@ SETTINGS = {
     ),
     "SequenceScaler": lambda: SequenceScaler(
         views={"a": Columns("first"), "b": Columns("last")}, n_steps={"a": 1}
+    ),
+    "EnsembleClassifier": lambda: EnsembleClassifier(
+        [("linear", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
+        weights=[0.75, 0.25],
+    ),
+    "EnsembleRegressor": lambda: EnsembleRegressor(
+        [("linear", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))],
+        weights=[0.75, 0.25],
     ),
     "StrategySearchCV": lambda: StrategySearchCV(
         [

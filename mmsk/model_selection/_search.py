@@ -36,6 +36,7 @@ from ..utils._compat import (
     get_namespace,
 )
 from ._bootstrap import FAST_METRICS, RowScores, _Replay, bootstrap_weights, greedy_ensemble, one_se_choice
+from ._voting import EnsembleClassifier, EnsembleRegressor
 
 #: Candidate status in ``cv_results_["status"]``.
 COMPLETE, DROPPED, SKIPPED, FAILED = "complete", "dropped", "skipped", "failed"
@@ -429,9 +430,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
     best_index_, best_params_, best_score_ : int, dict, float
         The candidate chosen by ``refit`` (also when the ensemble is chosen).
     best_estimator_ : estimator
-        The chosen candidate, or the ensemble (a VotingClassifier or
-        VotingRegressor of its members), refit on every row, after the
-        feature stage.
+        The chosen candidate, or the ensemble (an :class:`EnsembleClassifier`
+        or :class:`EnsembleRegressor`: scikit-learn's voting over its members),
+        refit on every row, after the feature stage.
     scorer_ : dict of str to callable
     n_splits_ : int
     refit_time_ : float
@@ -1108,8 +1109,6 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _build(self, entries, candidates, stages):
         """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""
-        from sklearn.ensemble import VotingClassifier, VotingRegressor
-
         def member(c):
             s, params = candidates[c]
             return clone(entries[s][1]).set_params(**params), entries[s][3]
@@ -1126,9 +1125,9 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
         weights = self.ensemble_["weights"]
         # the members are fitted side by side, with the search's n_jobs
         vote = (
-            VotingClassifier(named, voting="soft", weights=weights, n_jobs=self.n_jobs)
+            EnsembleClassifier(named, voting="soft", weights=weights, n_jobs=self.n_jobs)
             if self._classifier
-            else VotingRegressor(named, weights=weights, n_jobs=self.n_jobs)
+            else EnsembleRegressor(named, weights=weights, n_jobs=self.n_jobs)
         )
         return self._pipeline(self._stage(stages, chosen[0][1]), vote) if same else vote
 

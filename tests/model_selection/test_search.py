@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.ensemble import VotingClassifier
+from sklearn.ensemble import RandomForestClassifier, VotingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -23,10 +23,17 @@ from sklearn.model_selection import (
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeRegressor
 
 from mmsk import persist
 from mmsk.fusion import EarlyFusionClassifier, FusionClassifier, LateFusionClassifier
-from mmsk.model_selection import StrategySearchCV, fusion_leaderboard, nested_estimate
+from mmsk.model_selection import (
+    EnsembleClassifier,
+    EnsembleRegressor,
+    StrategySearchCV,
+    fusion_leaderboard,
+    nested_estimate,
+)
 
 
 def three_views(n=240, seed=0, labels=None):
@@ -244,7 +251,8 @@ def test_complementary_views_choose_the_ensemble_which_round_trips(tmp_path):
     assert ensemble["estimate"]["mean"] > ensemble["candidate_estimate"]["mean"]
     assert ensemble["estimate"]["ci_low"] <= ensemble["estimate"]["mean"] <= ensemble["estimate"]["ci_high"]
     vote = search.best_estimator_
-    assert isinstance(vote, VotingClassifier) and vote.weights == ensemble["weights"]
+    assert isinstance(vote, EnsembleClassifier) and isinstance(vote, VotingClassifier)
+    assert vote.weights == ensemble["weights"]
     expected = sum(w * est.predict_proba(X) for w, est in zip(vote.weights, vote.estimators_))
     np.testing.assert_allclose(search.predict_proba(X), expected, rtol=1e-10)
     refit_members = [clone(est).fit(X, y).predict_proba(X) for _, est, _ in strategies]
@@ -252,6 +260,29 @@ def test_complementary_views_choose_the_ensemble_which_round_trips(tmp_path):
     persist.save(vote, tmp_path / "ensemble.skops")
     loaded = persist.load(tmp_path / "ensemble.skops")
     np.testing.assert_array_equal(loaded.predict_proba(X), vote.predict_proba(X))
+    assert [loaded.named_estimators_[name] for name, _ in vote.estimators] == loaded.estimators_
+
+
+def test_a_saved_ensemble_holds_each_member_once(tmp_path):
+    X, y = three_views(n=200)
+    forest = RandomForestClassifier(50, random_state=0)
+    members = [("forest", forest), ("linear", LogisticRegression())]
+    ours = EnsembleClassifier(members, weights=[0.5, 0.5]).fit(X, y)
+    theirs = VotingClassifier(members, voting="soft", weights=[0.5, 0.5]).fit(X, y)
+    for model, name in ((ours, "ours.skops"), (theirs, "theirs.skops")):
+        persist.save(model, tmp_path / name)
+    # the forest's state makes most of either file: once in ours, twice in scikit-learn's
+    assert (tmp_path / "ours.skops").stat().st_size < 0.6 * (tmp_path / "theirs.skops").stat().st_size
+    loaded = persist.load(tmp_path / "ours.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), theirs.predict_proba(X))
+    assert loaded.named_estimators_["forest"] is loaded.estimators_[0]
+    assert loaded.get_params()["weights"] == [0.5, 0.5]
+    regressor = EnsembleRegressor([("tree", DecisionTreeRegressor(random_state=0)), ("ridge", Ridge())])
+    regressor.fit(X, y.astype(float))
+    persist.save(regressor, tmp_path / "regressor.skops")
+    again = persist.load(tmp_path / "regressor.skops")
+    np.testing.assert_array_equal(again.predict(X), regressor.predict(X))
+    assert sorted(again.named_estimators_) == ["ridge", "tree"]
 
 
 def test_one_se_callable_and_no_refit():
