@@ -11,8 +11,8 @@ class _MembersOnce:
 
     scikit-learn keeps every fitted member twice, in ``estimators_`` and by
     name in ``named_estimators_``; pickle writes shared objects once, but
-    skops writes the state of each reference in full. A 300-tree forest
-    among the members then doubled the file and its save time.
+    skops writes the state of each reference in full, so a forest among the
+    members would be written, and read, twice.
     """
 
     def __getstate__(self):
@@ -37,8 +37,10 @@ class EnsembleClassifier(_MembersOnce, VotingClassifier):
     :class:`StrategySearchCV` refits when greedy ensemble selection wins, with
     the selection's weights. Saved with :func:`mmsk.persist.save` (skops), it
     holds each fitted member once where ``VotingClassifier`` holds it twice
-    (in ``estimators_`` and in ``named_estimators_``), so the file is about
-    half the size and is written and read in about half the time;
+    (in ``estimators_`` and in ``named_estimators_``). For a 300-tree forest
+    and a logistic regression fitted on 600 rows of scikit-learn's digits,
+    that halved the file (27 MB to 14 MB) and cut its save from 1.8 s to
+    1.0 s and its load from 1.3 s to 0.9 s.
     ``named_estimators_`` is rebuilt when it is loaded.
 
     Parameters
@@ -109,9 +111,8 @@ class EnsembleRegressor(_MembersOnce, VotingRegressor):
     parameters, fitting and predictions. It is the model
     :class:`StrategySearchCV` refits when greedy ensemble selection wins, with
     the selection's weights. Saved with :func:`mmsk.persist.save` (skops), it
-    holds each fitted member once where ``VotingRegressor`` holds it twice, so
-    the file is about half the size; ``named_estimators_`` is rebuilt when it
-    is loaded.
+    holds each fitted member once where ``VotingRegressor`` holds it twice;
+    ``named_estimators_`` is rebuilt when it is loaded.
 
     Parameters
     ----------
