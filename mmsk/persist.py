@@ -12,6 +12,7 @@ then renamed, so an interrupted save never leaves a half-written model.
 
 from pathlib import Path
 
+from .utils._compat import skops_dump as _skops_dump
 from .utils._io import atomic_write as _atomic_write
 
 __all__ = ["UntrustedTypesError", "load", "save"]
@@ -78,9 +79,7 @@ def save(estimator, path, *, unsafe=False):
         import joblib
 
         return _atomic_write(path, lambda tmp: joblib.dump(estimator, tmp))
-    import skops.io as sio
-
-    return _atomic_write(path, lambda tmp: sio.dump(estimator, tmp))
+    return _atomic_write(path, lambda tmp: _skops_dump(estimator, tmp))
 
 
 # scikit-learn types that skops does not trust by default although they hold only data: a

@@ -99,18 +99,19 @@ def test_raw_table_pipeline_under_grid_search_with_extractor_params(tmp_path):
 
 
 def test_coco_detections_family_finds_more_people_in_photos_of_people(shared_data):
-    coco = load_coco_mini(data_home=shared_data)
-    has_person = coco.frame["categories"].map(lambda c: "person" in c).to_numpy()
+    photos = load_coco_mini(data_home=shared_data).frame.iloc[::2]  # 40 photos, 21 with people
+    has_person = photos["categories"].map(lambda c: "person" in c).to_numpy()
     feats = (
         ImageFeatures(features=("detections",))
         .set_output(transform="pandas")
-        .fit_transform(coco.frame[["image"]])
+        .fit_transform(photos[["image"]])
     )
     assert list(feats.columns) == [
         "det_people_count", "det_people_score", "det_people_area", "det_face_count", "det_face_area"
     ]  # fmt: skip
     assert np.isfinite(feats.to_numpy()).all() and (feats.to_numpy() >= 0).all()
-    # OpenCV's people detector (in its wheel): measured mean best score 0.44 with a person, 0.12 without
+    # OpenCV's people detector (in its wheel): mean best score 0.41 with a person, 0.08 without here
+    # (0.49 and 0.15 on the other 40 photos)
     score = feats["det_people_score"].to_numpy()
     assert score[has_person].mean() > 2 * score[~has_person].mean()
     tiny = ImageFeatures(features=("detections", "pixels"), size=(4, 4)).fit_transform([np.zeros((8, 8))])
