@@ -245,7 +245,7 @@ class MultimodalAutoencoder(_BaseMultimodalAE):
     >>> Z = rng.normal(size=(400, 2))
     >>> X = np.hstack([Z @ rng.normal(size=(2, 5)), np.tanh(Z @ rng.normal(size=(2, 4)))])
     >>> ae = MultimodalAutoencoder({"a": range(5), "b": range(5, 9)}, latent_dim=2,
-    ...                            max_epochs=150, lr=3e-3, random_state=0).fit(X)
+    ...                            max_epochs=40, lr=1e-2, random_state=0).fit(X)
     >>> ae.transform(X).shape
     (400, 2)
     >>> X_missing = X.copy(); X_missing[:, 5:] = np.nan  # view b lost on every row
@@ -329,7 +329,7 @@ class MultimodalVAE(_BaseMultimodalAE):
     >>> Z = rng.normal(size=(400, 2))
     >>> X = np.hstack([Z @ rng.normal(size=(2, 5)), Z @ rng.normal(size=(2, 4))])
     >>> vae = MultimodalVAE({"a": range(5), "b": range(5, 9)}, latent_dim=2, beta=0.1,
-    ...                     max_epochs=150, lr=3e-3, random_state=0).fit(X)
+    ...                     max_epochs=40, lr=1e-2, random_state=0).fit(X)
     >>> X_missing = X.copy(); X_missing[:, 5:] = np.nan
     >>> bool(np.corrcoef(vae.impute(X_missing)[:, 5], X[:, 5])[0, 1] > 0.8)
     True
