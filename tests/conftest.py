@@ -39,6 +39,23 @@ def no_data_folder(monkeypatch, tmp_path):
     return tmp_path
 
 
+def _session_root(tmp_path_factory):
+    """The folder every xdist worker of this session shares (each worker's temp folder's parent)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+@pytest.fixture(scope="session")
+def feature_cache(tmp_path_factory):
+    """A feature cache folder for the whole session, both workers included.
+
+    Tests that extract the same real recordings with the same settings pass it
+    as ``cache=``: the first computes and stores each item's features (SQLite
+    handles the two workers writing at once) and the others read them back.
+    """
+    return _session_root(tmp_path_factory) / "feature-cache"
+
+
 @pytest.fixture(scope="session")
 def build_once(tmp_path_factory):
     """``build_once(name, build)``: a folder that ``build(folder)`` fills once per test session.
@@ -49,9 +66,7 @@ def build_once(tmp_path_factory):
     ask builds there, under a lock, and the others wait for it and read. A
     build that failed part way is removed and done again by the next one to ask.
     """
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
+    root = _session_root(tmp_path_factory)
 
     def built(name, build):
         folder = root / name

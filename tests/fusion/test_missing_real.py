@@ -28,10 +28,11 @@ C_VIEW = {"audio": 0.05, "image": 0.3}
 
 
 @pytest.fixture(scope="module")
-def features(shared_data):
+def features(shared_data, feature_cache):
     av = load_av_digits(data_home=shared_data)
     X_train, X_test, y_train, y_test = train_test_split_by_speaker(av, n_test_speakers=2, random_state=0)
-    union = make_modality_union(audio=("audio", _audio_features()), image=("image", _image_features()))
+    audio = _audio_features(cache=feature_cache)  # the recordings' features, computed once a session
+    union = make_modality_union(audio=("audio", audio), image=("image", _image_features()))
     F_train, F_test = union.fit_transform(X_train), union.transform(X_test)
     columns = {m: [c for c in F_train.columns if c.startswith(f"{m}__")] for m in C_VIEW}
     return F_train, F_test, np.asarray(y_train), np.asarray(y_test), columns
