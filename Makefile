@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(PY) -m pip install torch==2.13.0
 	$(PY) -m pip install -e ".[dev,text,pretrained]"
+	# librosa compiles its numba code on first use (about 25 s) and caches it in the venv:
+	# once here, not once in each test worker of a fresh venv.
+	$(PY) -c "from mmsk.extract import AudioFeatures; AudioFeatures().warm_up()"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -212,7 +212,7 @@ SETTINGS = {
             ("lr", LogisticRegression(), {"C": [0.1, 1.0]}),
             ("late", LateFusionClassifier(views={"a": Columns("first"), "b": Columns("last")}), {}),
         ],
-        cv=3,
+        cv=2,
         n_bootstrap=50,
         random_state=0,
     ),
