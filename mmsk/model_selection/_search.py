@@ -1109,6 +1109,7 @@ class StrategySearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _build(self, entries, candidates, stages):
         """The chosen model, unfitted: the feature stage, then the candidate or the voting ensemble."""
+
         def member(c):
             s, params = candidates[c]
             return clone(entries[s][1]).set_params(**params), entries[s][3]
