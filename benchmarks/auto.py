@@ -366,8 +366,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tables", nargs="+", choices=list(TABLES), default=list(TABLES))
     parser.add_argument(
-        "--versus", nargs="*", choices=["mfeat", "pom", "rule"], default=["mfeat", "pom", "rule"]
-    )
+        "--versus", nargs="*", choices=["mfeat", "pom", "rule"], default=None,
+        help="the tables of the side-by-side with AutoGluon (default: all three when --autogluon-python is "
+        "given, else none: their rows in RESULTS.md hold AutoGluon's figures, which a run without it would "
+        "blank)",
+    )  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--autogluon-python", default=None, help="Python of a venv with AutoGluon Tabular.")
     parser.add_argument(
@@ -376,6 +379,8 @@ def main():
         "a process of its own, in this run (the previous search: " + BEFORE_REV + ")",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.versus is None:
+        args.versus = ["mfeat", "pom", "rule"] if args.autogluon_python else []
     work = Path(tempfile.mkdtemp(prefix="mmsk_auto_bench_"))
     measured = {"measured": speed_reference()}
     before = None
