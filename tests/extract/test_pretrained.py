@@ -149,6 +149,23 @@ def test_a_moved_or_changed_model_is_refused_after_unpickling(tmp_path):
         pickle.loads(blob).transform(images(2))
 
 
+def test_a_model_folder_is_read_once_per_process_until_it_is_saved_again(tmp_path):
+    """Each fold's feature stage fits the embedder again: the model is not read again each time."""
+    folder = tmp_path / "vit"
+    shutil.copytree(_tiny_hf.folder("vit"), folder)
+    first = ImageEmbedder(folder).fit(images(2))
+    again = ImageEmbedder(folder, pooling="mean").fit(images(2))
+    assert again._get()[0] is first._get()[0]
+    model = tf.ViTModel.from_pretrained(folder)
+    with torch.no_grad():
+        model.pooler.dense.bias += 1.0
+    model.save_pretrained(folder)
+    changed = ImageEmbedder(folder).fit(images(2))
+    assert changed._get()[0] is not first._get()[0]
+    assert changed.model_digest_ != first.model_digest_
+    assert not np.allclose(changed.transform(images(2)), first.transform(images(2)))
+
+
 def test_missing_folder_and_unavailable_hub_name_say_how_to_get_the_model(tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         ImageEmbedder(str(tmp_path / "nowhere")).fit(images(1))
