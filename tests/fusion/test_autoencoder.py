@@ -53,8 +53,8 @@ def test_modality_dropout_is_what_teaches_cross_view_reconstruction():
     lost = test.filter(like="b__")
     with_dropout = MultimodalAutoencoder(**FAST, modality_dropout=0.5).fit(train)
     without = MultimodalAutoencoder(**FAST, modality_dropout=0.0).fit(train)
-    # measured on three seeds of data and weights: R^2 higher by 0.19, 0.26 and 0.06
-    assert impute_r2(with_dropout, test, lost) > impute_r2(without, test, lost) + 0.05
+    # measured here: R^2 higher by 0.19 (by 0.26 and 0.06 with data and weights of seeds 1 and 2)
+    assert impute_r2(with_dropout, test, lost) > impute_r2(without, test, lost) + 0.1
 
 
 @pytest.mark.parametrize("cls", MODELS)

@@ -78,7 +78,7 @@ def test_dask_transform_refuses_unfitted_and_non_dask_input(recordings):
 
 def test_mmsk_fit_on_the_cluster_gives_the_local_leaderboard(client, shared_data, tmp_path):
     mfeat = load_mfeat(shared_data, views=["fou", "kar", "zer"])
-    table = mfeat.data.assign(digit=mfeat.target).groupby("digit").head(12)
+    table = mfeat.data.assign(digit=mfeat.target).groupby("digit").head(20)
     table.to_csv(tmp_path / "t.csv", index=False)
     # linear, per view, aligned and torch: every kind of task travels to the workers
     settings = dict(
@@ -99,12 +99,11 @@ def test_mmsk_fit_on_the_cluster_gives_the_local_leaderboard(client, shared_data
     # the deep nets agree to float rounding (BLAS threads differ on the workers), the others exactly
     pd.testing.assert_frame_equal(board(remote), board(local), check_exact=False, atol=1e-6)
     scores = board(local)["strategy"].isin(kinds - {"deep"})
-    pd.testing.assert_frame_equal(board(remote)[scores], board(local)[scores])
+    pd.testing.assert_frame_equal(board(remote)[scores], board(local)[scores], check_exact=True)
     predictions = [pd.read_csv(tmp_path / run / "cv_predictions.csv") for run in ("remote", "local")]
     pd.testing.assert_frame_equal(*predictions, check_exact=False, atol=1e-5)
     assert remote["summary"]["best"] == local["summary"]["best"]
-    assert remote["summary"]["estimate"]["mean"] == pytest.approx(local["summary"]["estimate"]["mean"])
+    assert remote["summary"]["estimate"]["mean"] == local["summary"]["estimate"]["mean"]
     # the fits ran on both of the cluster's workers
     assert {task["worker"] for task in stream.data} == set(client.scheduler_info()["workers"])
-    print(local["summary"]["seconds"], remote["summary"]["seconds"], local["leaderboard"]["mean_score"].max())
-    assert local["leaderboard"]["mean_score"].max() > 0.8  # they learned: chance is 0.1
+    assert local["leaderboard"]["mean_score"].max() > 0.9  # they learned: chance is 0.1
