@@ -47,7 +47,7 @@ from mmsk.fusion import (
     MultimodalVAE,
     ViewImputer,
 )
-from mmsk.mkl import MKLClassifier, MKLRegressor
+from mmsk.mkl import KernelMap, MKLClassifier, MKLRegressor
 from mmsk.model_selection import EnsembleClassifier, EnsembleRegressor, StrategySearchCV
 
 
@@ -135,6 +135,7 @@ SETTINGS = {
     "VideoFeatures": lambda: VideoFeatures(
         ImageFeatures(features=("pixels",), size=(2, 2)), n_frames=3, stats=("mean", "max")
     ),
+    "KernelMap": lambda: KernelMap(),
     "MKLClassifier": lambda: MKLClassifier(views={"a": Columns("first"), "b": Columns("last")}),
     "MKLRegressor": lambda: MKLRegressor(views={"a": Columns("first"), "b": Columns("last")}),
     "CoTrainingClassifier": lambda: CoTrainingClassifier(

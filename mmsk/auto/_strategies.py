@@ -163,9 +163,10 @@ FEATURES, TABLE, COLUMNS, SEQUENCES = "features", "table", "columns", "sequences
 #: Rows above which the exact-kernel candidates (MKL, and ``late (kernel)``'s SVMs) are left out of the
 #: default search: their kernels grow as n².
 KERNEL_MAX_ROWS = 6000
-#: Rows squared times features above which ``late (kernel)`` is left out of the default search: libsvm
-#: evaluates its kernel row by row, six fits per view for its probabilities; on 2 cores UCI mfeat
-#: (2000 rows, 649 features: 2.6e9) cost about 2 s per fold, AV-digits (3000 rows, 2132: 1.9e10) 15 s.
+#: Rows squared times features above which ``late (kernel)`` is left out of the default search: its
+#: kernels cost n² x features, and libsvm fits six times per view for its probabilities. On 2 cores UCI
+#: mfeat (2000 rows, 649 features: 2.6e9) cost about 2 s per fold with libsvm's own kernel, half that
+#: with the kernel computed once (``KernelMap``); AV-digits (3000 rows, 2132: 1.9e10) 15 s with its own.
 SVM_MAX_COST = 6e9
 #: Numeric columns up to which ``early (words)`` also tries their pairwise products (up to 465).
 MAX_PRODUCT_COLUMNS = 30
@@ -306,7 +307,7 @@ def strategy_grid(
         FusionRegressor,
         LateFusionClassifier,
     )
-    from ..mkl import MKLClassifier, MKLRegressor
+    from ..mkl import KernelMap, MKLClassifier, MKLRegressor
     from ..utils._compat import svc_with_probabilities
 
     views = list(views)
@@ -403,9 +404,10 @@ def strategy_grid(
             continue
         grid.append((name, *entries[name], SEQUENCES if name == "temporal" else FEATURES))
         if name == "late" and (strategies is not None or affordable_svms):
-            # Kittler's product rule over an RBF SVM per view
-            svm, c = svc_with_probabilities(random_state=random_state)
-            kernel = LateFusionClassifier(make_pipeline(StandardScaler(), svm), voting="product")
+            # Kittler's product rule over an RBF SVM per view, its kernel computed once by BLAS (the
+            # same model as SVC's own RBF kernel, whose six fits per view evaluate it pair by pair)
+            svm, c = svc_with_probabilities(kernel="precomputed", random_state=random_state)
+            kernel = LateFusionClassifier(make_pipeline(StandardScaler(), KernelMap(), svm), voting="product")
             c = f"estimator__{type(svm).__name__.lower()}__{c}"
             grid.append((f"late {KERNEL}", kernel, {c: [1.0, 10.0]}, FEATURES))
         if name == "early" and text and others:

@@ -1,5 +1,6 @@
 """Multiple kernel learning: one kernel (or several) per view, learned weights."""
 
 from ._estimators import MKLClassifier, MKLRegressor
+from ._kernel_map import KernelMap
 
-__all__ = ["MKLClassifier", "MKLRegressor"]
+__all__ = ["KernelMap", "MKLClassifier", "MKLRegressor"]
