@@ -26,11 +26,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m mmsk demo
 
+# Bytecode is written even where the environment asks Python not to: the two test workers, the
+# CLI's subprocesses and the joblib and Dask workers import the same modules, compiled once, not in each.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 --doctest-modules mmsk tests
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 --doctest-modules mmsk tests
 
 test-all: $(STAMP)
-	$(PY) -m pytest -n 2 --dist worksteal --durations=15 --doctest-modules mmsk tests
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 2 --dist worksteal --durations=15 --doctest-modules mmsk tests
 
 # The docs with every example run (minutes); the tests build them without running the examples.
 docs: $(STAMP)
