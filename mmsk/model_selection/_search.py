@@ -34,6 +34,7 @@ from ..utils._compat import (
     available_if,
     check_is_fitted,
     get_namespace,
+    object_columns,
 )
 from ._bootstrap import FAST_METRICS, RowScores, _Replay, bootstrap_weights, greedy_ensemble, one_se_choice
 from ._voting import EnsembleClassifier, EnsembleRegressor
@@ -245,7 +246,8 @@ def _fit_features(key, features, X, y, train, test):
     if features is None or features == "passthrough":
         return key, X_train, X_test
     stage = clone(features)
-    return key, stage.fit_transform(X_train, y_train), stage.transform(X_test)
+    # label checks read NumPy labels faster than pandas 3's Arrow ones (see object_columns)
+    return key, object_columns(stage.fit_transform(X_train, y_train)), object_columns(stage.transform(X_test))
 
 
 def _task_seconds(result):

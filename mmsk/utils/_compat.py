@@ -95,6 +95,27 @@ def skops_dump(obj, file):
         archive.writestr("schema.json", json.dumps(state))
 
 
+def object_columns(X):
+    """A DataFrame with its column labels as a NumPy object Index; anything else as it is.
+
+    pandas 3 keeps string labels in an Arrow array, and every fit and predict
+    checks its input's column names one label at a time: reading a label out
+    of Arrow costs about six times what reading it out of NumPy does. On the
+    1,500 columns of a photo and caption table, a check took 2.6 ms against
+    0.5 ms, and ``mmsk fit`` on 80 such rows made enough checks for 2 s.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mmsk.utils._compat import object_columns
+    >>> object_columns(pd.DataFrame({"a__x": [1.0], "a__y": [2.0]})).columns.dtype
+    dtype('O')
+    """
+    if hasattr(X, "columns") and hasattr(X, "set_axis") and X.columns.dtype != object:
+        return X.set_axis(X.columns.astype(object), axis=1)
+    return X
+
+
 __all__ = [
     "HasMethods",
     "Interval",
@@ -108,6 +129,7 @@ __all__ = [
     "available_if",
     "check_is_fitted",
     "get_namespace",
+    "object_columns",
     "skops_dump",
     "svc_with_probabilities",
     "validate_data",
