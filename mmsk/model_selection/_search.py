@@ -244,7 +244,7 @@ def _fit_features(key, features, X, y, train, test):
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     y_train = _safe_indexing(y, train)
     if features is None or features == "passthrough":
-        return key, X_train, X_test
+        return key, object_columns(X_train), object_columns(X_test)
     stage = clone(features)
     # label checks read NumPy labels faster than pandas 3's Arrow ones (see object_columns)
     return key, object_columns(stage.fit_transform(X_train, y_train)), object_columns(stage.transform(X_test))
