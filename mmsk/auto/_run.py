@@ -318,7 +318,7 @@ class FitRun:
             text_features=text_features or s.text_features,
             encoders=s.encoders,
             on_error=on_error or s.on_error,
-            cache=str(self.out / "cache"),
+            cache=str(s.cache or self.out / "cache"),
             progress=progress,
         )
 

@@ -8,7 +8,7 @@ new setting is a new field here and nowhere else.
 from dataclasses import asdict, dataclass, field, fields
 
 #: Settings that change how a run goes, not what it computes (left out of its fingerprint).
-RUN_ONLY = ("n_jobs", "dask", "progress")
+RUN_ONLY = ("n_jobs", "dask", "progress", "cache")
 
 
 def _opt(default, help, *, flag=None, **cli):
@@ -86,6 +86,11 @@ class FitSettings:
         the worker processes, else one; under ``dask``, every worker.
     dask : str, default=None
         Address of a Dask scheduler (or a scheduler file) whose workers run the fits.
+    cache : str, default=None
+        The feature cache folder (default: ``cache`` in the output folder).
+        Runs into other output folders that name the same one extract each
+        file once between them: its entries are keyed by the file (path,
+        size, modification time) and the extractor's settings.
     progress : bool, default=True
     random_state : int, default=0
 
@@ -154,6 +159,8 @@ class FitSettings:
     n_jobs: int = _opt(None, "Parallel fits in the search (default: every core from 1000 rows).", type=int)
     dask: str = _opt(None, "A Dask scheduler address (tcp://host:8786) or scheduler file whose workers run "
                      "the fits.", metavar="ADDRESS")  # fmt: skip
+    cache: str = _opt(None, "Feature cache folder, which runs into other output folders may share "
+                      "(default: OUT/cache).", metavar="DIR")  # fmt: skip
     progress: bool = _opt(True, "No progress bars.", flag="--no-progress", action="store_false")
     random_state: int = _opt(0, "Seed of the folds, the models and the bootstrap.", type=int)
 

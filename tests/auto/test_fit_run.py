@@ -5,6 +5,7 @@ files, a numeric column, a row identifier; some files unreadable.
 """
 
 import json
+import os
 import re
 import shutil
 import warnings
@@ -63,7 +64,7 @@ def table_dir(tmp_path_factory):
     return root, table, sorted(broken)
 
 
-def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path):
+def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path, feature_cache):
     root, table, broken = table_dir
     result = fit_table(
         root / "table.csv",
@@ -75,6 +76,7 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
         on_error="nan",
         max_epochs=3,
         prune=False,
+        cache=str(feature_cache),
         **QUIET,
     )
     board = result["leaderboard"]
@@ -98,6 +100,32 @@ def test_on_error_nan_runs_every_strategy_through_every_step(table_dir, tmp_path
     proba = cv_pred[[f"proba_{c}" for c in range(10)]].to_numpy()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert sorted(u["item"] for u in result["summary"]["unreadable"]) == broken
+
+
+def test_runs_into_other_folders_that_share_a_feature_cache_read_each_file_once(table_dir, tmp_path):
+    root, table, broken = table_dir
+    copy = tmp_path / "table"
+    shutil.copytree(root, copy)  # with each file's modification time
+    settings = dict(groups="speaker", cv=2, on_error="nan", strategies=["early"], ensemble=False,
+                    estimate="none", cache=str(tmp_path / "features"), **QUIET)  # fmt: skip
+    first = fit_table(copy / "table.csv", "digit", tmp_path / "first", **settings)
+    # every readable file becomes unreadable with its size and time kept: only the cache knows its features
+    for name in [*table["voice"], *table["photo"]]:
+        path = copy / name
+        if path.exists() and str(root / name) not in broken:
+            stat = path.stat()
+            path.write_bytes(bytes(stat.st_size))
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = fit_table(copy / "table.csv", "digit", tmp_path / "second", **settings)
+    assert not (tmp_path / "second" / "cache").exists() and not (tmp_path / "first" / "cache").exists()
+    unreadable = sorted(u["item"] for u in second["summary"]["unreadable"])
+    assert unreadable == sorted(b.replace(str(root), str(copy)) for b in broken)  # as in the first run
+
+    def board(result):  # ties are ordered by fit time, which differs between runs
+        columns = ["strategy", "params", "mean_score"]
+        return result["leaderboard"][columns].sort_values(["strategy", "params"], ignore_index=True)
+
+    pd.testing.assert_frame_equal(board(second), board(first))
 
 
 @pytest.mark.parametrize(
@@ -239,11 +267,11 @@ def test_an_output_folder_that_is_a_file_is_refused(table_dir, tmp_path, capsys)
 
 
 def test_a_failing_explanation_keeps_the_model_and_a_rerun_redoes_only_what_failed(
-    table_dir, tmp_path, monkeypatch, capsys
+    table_dir, tmp_path, monkeypatch, capsys, feature_cache
 ):
     root, _, _ = table_dir
     args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "late", "--no-progress",
+            "--on-error", "nan", "--strategies", "late", "--no-progress", "--cache", str(feature_cache),
             "--text-features", "tfidf", "--out", str(tmp_path)]  # fmt: skip
 
     def broken_importance(self, rows, outcome):
@@ -285,11 +313,13 @@ def test_a_failing_explanation_keeps_the_model_and_a_rerun_redoes_only_what_fail
         main([*args, "--cv", "3"])
 
 
-def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(table_dir, tmp_path, capsys):
+def test_a_time_limit_too_short_still_writes_the_baseline_and_each_modality(
+    table_dir, tmp_path, capsys, feature_cache
+):
     root, _, _ = table_dir
     args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
             "--on-error", "nan", "--strategies", "early", "late", "--no-progress",
-            "--time-limit", "0", "--out", str(tmp_path)]  # fmt: skip
+            "--time-limit", "0", "--cache", str(feature_cache), "--out", str(tmp_path)]  # fmt: skip
     assert main(args) == 0
     assert "not searched ['early', 'late', 'late (kernel)']" in capsys.readouterr().out
     board = pd.read_csv(tmp_path / "leaderboard.csv")
@@ -346,11 +376,11 @@ def test_pretrained_encoders_replace_the_classical_features_and_the_report_names
     assert np.isfinite(board["mean_score"]).all()
 
 
-def test_the_refit_ablation_and_the_nested_estimate_stay_available(table_dir, tmp_path):
+def test_the_refit_ablation_and_the_nested_estimate_stay_available(table_dir, tmp_path, feature_cache):
     root, _, _ = table_dir
     result = fit_table(
         root / "table.csv", "digit", tmp_path, groups="speaker", cv=2, on_error="nan", strategies=["late"],
-        importance="refit", estimate="nested", ensemble=False, **QUIET,
+        importance="refit", estimate="nested", ensemble=False, cache=str(feature_cache), **QUIET,
     )  # fmt: skip
     assert result["status"] == "complete"
     ablation = result["importance"]
