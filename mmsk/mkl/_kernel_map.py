@@ -34,7 +34,7 @@ class KernelMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ``"laplacian"``) of up to 1000 of them, as :class:`MKLClassifier`
         sets it; for the other kernels, MKL's default (1 for ``"chi2"``,
         ``1 / n_features`` for ``"poly"`` and ``"sigmoid"``).
-    degree : int, default=3
+    degree : float, default=3
         The ``"poly"`` kernel's degree.
     coef0 : float, default=1.0
         The ``"poly"`` and ``"sigmoid"`` kernels' offset.
