@@ -64,14 +64,19 @@ def test_late_fusion_candidates_average_and_multiply():
     assert grid["late"]["voting"] == ["soft", "product"]
 
 
-@pytest.mark.parametrize(("n_jobs", "forest_jobs"), [(None, -1), (1, None), (2, None)])
-def test_the_forest_takes_the_cores_a_search_of_one_fit_at_a_time_leaves(tmp_path, n_jobs, forest_jobs):
-    """A small table's search runs in one process by default: the forest's trees then use every core."""
+@pytest.mark.parametrize(
+    ("n_rows", "n_jobs", "forest_jobs"), [(300, None, -1), (300, 1, None), (300, 2, None), (120, None, None)]
+)
+def test_the_forest_takes_the_cores_a_search_of_one_fit_at_a_time_leaves(
+    tmp_path, n_rows, n_jobs, forest_jobs
+):
+    """A small table's search runs in one process by default: the forest's trees then use every core,
+    unless the table is so small that sending trees to threads costs more than growing them."""
     import pandas as pd
 
     from mmsk.auto import prepare_run
 
-    X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+    X, y = make_classification(n_samples=n_rows, n_features=6, random_state=0)
     table = pd.DataFrame(X, columns=[f"{v}__{i}" for v in "ab" for i in range(3)]).assign(y=y)
     run = prepare_run(table, "y", tmp_path, cv=3, n_jobs=n_jobs, strategies=["forest"], print_fn=None)
     grid = {name: est for name, est, *_ in run.strategies(run.extract())[0]}
