@@ -103,8 +103,12 @@ class KernelMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
         self.X_fit_ = X
         self.gamma_ = self._resolve_gamma(X)
-        self._n_features_out = X.shape[0]
         return self
+
+    @property
+    def _n_features_out(self):
+        """One output feature per fitted row (read by ``get_feature_names_out``)."""
+        return self.X_fit_.shape[0]
 
     def _resolve_gamma(self, X):
         if self.kernel not in _HAS_GAMMA:
