@@ -21,6 +21,15 @@ if not os.environ.get("MMSK_DATA") and SHARED_DATA.is_dir():
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+# Each test worker gets its share of the cores for BLAS, OpenMP and torch (scikit-learn's own test
+# suite does the same), and so do the processes a test starts: two workers that each run two BLAS
+# threads per library on two cores make linear models several times slower than one thread does.
+# A run without workers keeps the libraries' defaults.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _threads = str(max((os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]), 1))
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, _threads)
+
 
 @pytest.fixture(scope="session")
 def shared_data():

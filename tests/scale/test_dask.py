@@ -9,20 +9,23 @@ from mmsk.datasets import load_av_digits, load_mfeat
 from mmsk.extract import AudioFeatures
 from mmsk.scale import dask_transform, extract_to_store
 
+dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=50,
-    )
+    # no dashboard, and no statistical profiler sampling each worker's threads every 10 ms
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        )
     client = distributed.Client(cluster)
     yield client
     client.close()

@@ -219,8 +219,12 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
-def test_all_fsdd_recordings_survive_a_killed_run(tmp_path, shared_data):
-    """Extract all 3000 recordings, SIGKILL the process midway, rerun: finished chunks are not redone."""
+def test_all_fsdd_recordings_survive_a_killed_run(tmp_path, shared_data, feature_cache):
+    """Extract all 3000 recordings, SIGKILL the process midway, rerun: finished chunks are not redone.
+
+    The rerun's extractor reads the session's feature cache (a run-only setting the store ignores),
+    so the recordings other real-data tests extract with the same settings are extracted once.
+    """
     X = _recordings(shared_data)
     assert len(X) == 3000
     listing, store_dir, chunk = tmp_path / "files.csv", tmp_path / "store", 100
@@ -243,7 +247,7 @@ def test_all_fsdd_recordings_survive_a_killed_run(tmp_path, shared_data):
     assert 5 <= len(finished) < 30
     assert FeatureStore(store_dir).missing_chunks() == [c for c in range(30) if c not in finished]
 
-    ex = AudioFeatures(**FSDD_SETTINGS).fit(X.iloc[:2])
+    ex = AudioFeatures(**{**FSDD_SETTINGS, "cache": feature_cache}).fit(X.iloc[:2])
     store = extract_to_store(ex, X, store_dir, chunk_size=chunk)
     assert store.last_run["reused"] == finished
     assert store.last_run["computed"] == [c for c in range(30) if c not in finished]
@@ -253,6 +257,7 @@ def test_all_fsdd_recordings_survive_a_killed_run(tmp_path, shared_data):
     features = store.read()
     assert features.shape == (3000, len(ex.get_feature_names_out())) and np.isfinite(features).all().all()
     # rows from a chunk of the killed run and from one of the rerun equal a direct transform
+    direct = AudioFeatures(**FSDD_SETTINGS).fit(X.iloc[:2])
     for c in (finished[0], store.last_run["computed"][-1]):
         rows = X.iloc[c * chunk : c * chunk + 7]
-        np.testing.assert_allclose(features.loc[rows.index].to_numpy(), ex.transform(rows), rtol=1e-10)
+        np.testing.assert_allclose(features.loc[rows.index].to_numpy(), direct.transform(rows), rtol=1e-10)
