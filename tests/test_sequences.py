@@ -151,6 +151,22 @@ def test_statistics_over_present_steps_match_a_plain_computation():
     assert out.drop(index=5).notna().all().all()
 
 
+def test_quantiles_of_whole_and_padded_rows_are_those_of_their_present_steps():
+    rng = np.random.default_rng(8)
+    audio, lengths = padded(rng, 40, 7, 2, shortest=3)
+    audio[:20] = rng.normal(size=(20, 7, 2))  # whole rows beside padded ones
+    lengths[:20] = 7
+    pooling = TemporalPooling(stats=["mean"], quantiles=(0.1, 0.5, 0.9))
+    out = pooling.fit_transform(sequence_frame({"audio": audio}))
+    expected = np.array(
+        [np.concatenate([np.quantile(row[:n], q, axis=0) for q in (0.1, 0.5, 0.9)])
+         for row, n in zip(audio, lengths)]
+    )  # fmt: skip
+    # columns: each feature's mean, then its quantiles, feature by feature
+    got = out.reshape(40, 2, 4)[:, :, 1:].transpose(0, 2, 1).reshape(40, 6)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_sequence_scaler_scales_a_feature_over_every_present_step_and_keeps_padding():
     rng = np.random.default_rng(2)
     audio, lengths = padded(rng, 30, 6, 2, shortest=2)

@@ -86,7 +86,26 @@ def pool_sequences(values, present, stats=STATISTICS, quantiles=()):
                 out.append(_edge(values, present, last=stat == "last"))
             else:
                 out.append(_slope(values, present))
-        out.extend(np.nanquantile(values, q, axis=1) for q in quantiles)
+        out.extend(_quantiles(values, quantiles))
+    return out
+
+
+def _quantiles(values, quantiles):
+    """``np.nanquantile`` over the steps, one (rows, features) array per quantile.
+
+    NumPy computes a NaN-aware quantile one slice at a time; rows with no NaN
+    step take its vectorised ``np.quantile`` (the same numbers), and only the
+    others the slice-by-slice path.
+    """
+    gaps = np.isnan(values).any(axis=(1, 2))
+    out = []
+    for q in quantiles:
+        whole = np.quantile(values[~gaps], float(q), axis=1)
+        result = np.empty((values.shape[0], values.shape[2]), dtype=whole.dtype)
+        result[~gaps] = whole
+        if gaps.any():
+            result[gaps] = np.nanquantile(values[gaps], float(q), axis=1)
+        out.append(result)
     return out
 
 
