@@ -132,12 +132,12 @@ def test_runs_into_other_folders_that_share_a_feature_cache_read_each_file_once(
 @pytest.mark.parametrize(
     "strategy", ["early", "gbm", "forest", "late", "late (kernel)", "stacking", "cca", "mkl", "deep"]
 )
-def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_path, strategy):
+def test_every_strategy_predicts_every_row_with_a_readable_view(table_dir, tmp_path, strategy, feature_cache):
     """The strategy as ``mmsk fit`` builds it, on the table with its unreadable files."""
     root, table, _ = table_dir
     modalities = {"voice": "audio", "photo": "image", "level": "numeric"}
     data = prepare_table(table, modalities, base_dir=root)
-    union = make_feature_union(modalities, on_error="nan", cache=str(tmp_path))
+    union = make_feature_union(modalities, on_error="nan", cache=str(feature_cache))
     asked = [strategy.split(" (")[0]]
     grid = strategy_grid("classification", asked, views=["voice", "photo", "numeric"], max_epochs=3)
     model = Pipeline([("features", union), ("model", dict((n, e) for n, e, *_ in grid)[strategy])])
