@@ -13,6 +13,7 @@ then renamed, so an interrupted save never leaves a half-written model.
 from pathlib import Path
 
 from .utils._compat import skops_dump as _skops_dump
+from .utils._compat import skops_io as _skops_io
 from .utils._io import atomic_write as _atomic_write
 
 __all__ = ["UntrustedTypesError", "load", "save"]
@@ -138,8 +139,7 @@ def load(path, *, trusted=(), unsafe=False):
         import joblib
 
         return joblib.load(path)
-    import skops.io as sio
-
+    sio = _skops_io()
     untrusted = sio.get_untrusted_types(file=path)
     refused = sorted(t for t in untrusted if not _allowed(t) and t not in set(trusted))
     if refused:

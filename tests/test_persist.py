@@ -1,6 +1,9 @@
 """mmsk.persist: skops round trips, refused types, joblib only when unsafe, atomic writes."""
 
+import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -51,6 +54,26 @@ def test_the_schema_is_written_compact_and_skops_reads_the_file(data, tmp_path):
     assert path.stat().st_size < 0.5 * (tmp_path / "indented.skops").stat().st_size
     restored = skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
     np.testing.assert_allclose(restored.predict_proba(X), model.predict_proba(X))
+
+
+def test_skops_trusts_every_scikit_learn_estimator_and_is_imported_without_torch_or_dask():
+    """skops lists scikit-learn's estimators as it is imported; mmsk imports it without the torch and
+    dask shims that scikit-learn vendors, in a fresh process, and the list is all_estimators()'s."""
+    from sklearn.utils import all_estimators
+    from skops.io._utils import get_type_name
+
+    code = (
+        "import json, sys\n"
+        "from mmsk.utils._compat import skops_io\n"
+        "skops_io()\n"
+        "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
+        "print(json.dumps({'names': names, 'imported': [m for m in ('torch', 'dask') if m in sys.modules]}))"
+    )
+    fresh = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                      check=True).stdout)  # fmt: skip
+    assert fresh["imported"] == []
+    expected = [get_type_name(c) for _, c in all_estimators() if get_type_name(c).startswith("sklearn.")]
+    assert len(expected) > 150 and sorted(fresh["names"]) == sorted(expected)
 
 
 def test_unsupervised_deep_model_round_trip(data, tmp_path):
