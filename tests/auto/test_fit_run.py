@@ -380,7 +380,7 @@ def test_pretrained_encoders_replace_the_classical_features_and_the_report_names
 def test_the_refit_ablation_and_the_nested_estimate_stay_available(table_dir, tmp_path, feature_cache):
     root, _, _ = table_dir
     result = fit_table(
-        root / "table.csv", "digit", tmp_path, groups="speaker", cv=2, on_error="nan", strategies=["late"],
+        root / "table.csv", "digit", tmp_path, groups="speaker", cv=2, on_error="nan", strategies=["early"],
         importance="refit", estimate="nested", ensemble=False, cache=str(feature_cache), **QUIET,
     )  # fmt: skip
     assert result["status"] == "complete"
