@@ -4,6 +4,9 @@ Every mmsk module imports these names from here, so a release that moves or
 renames one of them breaks this file only.
 """
 
+from contextlib import contextmanager
+from types import SimpleNamespace
+
 from sklearn.base import _fit_context
 from sklearn.calibration import _fit_calibrator
 from sklearn.utils import _safe_indexing
@@ -42,45 +45,37 @@ def svc_with_probabilities(**params):
     return CalibratedClassifierCV(SVC(**params), ensemble=False), "estimator__C"
 
 
-def skops_io():
-    """``skops.io``, imported without importing torch and dask on the way.
+@contextmanager
+def estimator_walk_without_skipped_packages():
+    """Within it, ``sklearn.utils.all_estimators`` skips the packages whose modules it would skip.
 
-    skops builds its list of trusted scikit-learn types as it is imported, from
-    ``sklearn.utils.all_estimators``, which imports every package under
-    ``sklearn`` to find the public modules it reads. Among those packages are
-    the vendored array-API shims for torch and dask (``sklearn.externals``),
-    which import torch and dask.array, although ``all_estimators`` then skips
-    every module beneath them. Loading a model without a torch net, ``mmsk
-    predict`` spent 3.5-4.1 s importing ``skops.io``, against 0.94 s when the
-    walk leaves out the packages whose modules ``all_estimators`` skips
-    (``externals``, ``tests`` and the other names it ignores, and private
-    packages). The modules read, and so the trusted list, are the same: a test
-    compares the list with ``all_estimators()``'s own. Where scikit-learn's
-    discovery has changed, ``skops.io`` is imported as it is.
-
-    Returns
-    -------
-    module
-        ``skops.io``.
+    ``all_estimators`` imports every package under ``sklearn`` to walk it, and
+    then reads only the public modules outside the names it ignores
+    (``externals``, ``tests``, ...). Within this context its walk does not
+    descend into those packages, nor into private ones, whose modules it
+    skips too: it reads the same modules and finds the same estimators,
+    without importing the vendored array-API shims for torch and dask
+    (``sklearn.externals.array_api_compat.torch`` imports torch). Where
+    scikit-learn's discovery has changed, it changes nothing.
 
     Examples
     --------
-    >>> from mmsk.utils._compat import skops_io
-    >>> skops_io().__name__
-    'skops.io'
+    >>> from sklearn.utils import all_estimators
+    >>> from mmsk.utils._compat import estimator_walk_without_skipped_packages
+    >>> with estimator_walk_without_skipped_packages():
+    ...     names = {name for name, _ in all_estimators()}
+    >>> "LogisticRegression" in names
+    True
     """
     import sys
 
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
     from sklearn.utils import discovery
 
     ignored = getattr(discovery, "_MODULE_TO_IGNORE", None)
     pkgutil = getattr(discovery, "pkgutil", None)
     if ignored is None or not hasattr(pkgutil, "walk_packages"):  # pragma: no cover - another scikit-learn
-        import skops.io
-
-        return skops.io
+        yield
+        return
 
     def walk_packages(path=None, prefix="", onerror=None):
         """``pkgutil.walk_packages``, not descending into packages whose modules are all skipped."""
@@ -99,14 +94,41 @@ def skops_io():
                 getattr(sys.modules[info.name], "__path__", None) or [], f"{info.name}.", onerror
             )
 
-    from types import SimpleNamespace
-
     discovery.pkgutil = SimpleNamespace(walk_packages=walk_packages)
     try:
-        import skops.io
+        yield
     finally:
         discovery.pkgutil = pkgutil
-    return skops.io
+
+
+def skops_io():
+    """``skops.io``, imported without importing torch and dask on the way.
+
+    skops builds its list of trusted scikit-learn types as it is imported, from
+    ``sklearn.utils.all_estimators``, which imports every package under
+    ``sklearn``, the vendored array-API shims for torch and dask included. It
+    is imported here within :func:`estimator_walk_without_skipped_packages`:
+    the same list, without torch and dask. Loading a model without a torch
+    net, ``mmsk predict`` spent 3.5-4.1 s importing ``skops.io``, against
+    0.94 s so.
+
+    Returns
+    -------
+    module
+        ``skops.io``.
+
+    Examples
+    --------
+    >>> from mmsk.utils._compat import skops_io
+    >>> skops_io().__name__
+    'skops.io'
+    """
+    import sys
+
+    if "skops.io" not in sys.modules:
+        with estimator_walk_without_skipped_packages():
+            import skops.io  # noqa: F401
+    return sys.modules["skops.io"]
 
 
 def skops_dump(obj, file):
@@ -194,6 +216,7 @@ __all__ = [
     "_safe_indexing",
     "available_if",
     "check_is_fitted",
+    "estimator_walk_without_skipped_packages",
     "get_namespace",
     "object_columns",
     "skops_dump",
