@@ -272,7 +272,7 @@ def test_a_failing_explanation_keeps_the_model_and_a_rerun_redoes_only_what_fail
 ):
     root, _, _ = table_dir
     args = ["fit", str(root / "table.csv"), "--target", "digit", "--groups", "speaker", "--cv", "2",
-            "--on-error", "nan", "--strategies", "late", "--no-progress", "--cache", str(feature_cache),
+            "--on-error", "nan", "--strategies", "early", "--no-progress", "--cache", str(feature_cache),
             "--text-features", "tfidf", "--out", str(tmp_path)]  # fmt: skip
 
     def broken_importance(self, rows, outcome):
