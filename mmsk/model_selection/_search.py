@@ -9,6 +9,7 @@ BBC-CV estimate of the whole choice, the greedy ensemble of the candidates and
 the rule that stops spending folds on candidates that cannot win.
 """
 
+import functools
 import time
 import warnings
 from numbers import Integral, Real
@@ -85,9 +86,10 @@ def _fit_and_predict(
         return result
     result["fit_time"] = time.perf_counter() - start
     start = time.perf_counter()
-    result["scores"] = {name: float(scorer(est, X_test, y_test)) for name, scorer in scorers.items()}
-    result["predictions"] = _predictions(est, X_test, kind)
-    result["decisions"] = _decisions(est, X_test, kind)
+    remembered = _Remembered(est, X_test)  # the scorers' predictions are the stored ones: one call each
+    result["scores"] = {name: float(scorer(remembered, X_test, y_test)) for name, scorer in scorers.items()}
+    result["predictions"] = _predictions(remembered, X_test, kind)
+    result["decisions"] = _decisions(remembered, X_test, kind)
     result["masked"] = _without_each_view(est, X_test, mask_views, kind)
     result["masked_decisions"] = dict.fromkeys(result["masked"])
     rest = {view: columns for view, columns in mask_views.items() if view not in result["masked"]}
@@ -162,6 +164,41 @@ def _without_each_view(est, X, mask_views, kind):
         out[view] = np.zeros((len(proba), len(kind["classes"])))
         out[view][:, order] = proba
     return out
+
+
+class _Remembered:
+    """A fitted estimator whose outputs on one X are computed once, whoever asks for them.
+
+    The fold's scorer and the search's stored predictions read the same
+    method on the same rows when the scorer is a regressor's, one on
+    probabilities or decision values, or accuracy for a classifier without
+    ``predict_proba`` (whose stored predictions are its labels): each is
+    then one call, not two. Any other X, or a call with other arguments,
+    goes to the estimator; everything else is the estimator's own.
+    """
+
+    _METHODS = ("predict", "predict_proba", "decision_function")
+
+    def __init__(self, estimator, X):
+        self._estimator, self._X, self._outputs = estimator, X, {}
+
+    def __sklearn_tags__(self):
+        return self._estimator.__sklearn_tags__()
+
+    def __getattr__(self, name):
+        method = getattr(self._estimator, name)
+        if name not in self._METHODS:
+            return method
+
+        @functools.wraps(method)  # scikit-learn's scorers read the method's name
+        def remembered(X, *args, **kwargs):
+            if X is not self._X or args or kwargs:
+                return method(X, *args, **kwargs)
+            if name not in self._outputs:
+                self._outputs[name] = method(X)
+            return self._outputs[name]
+
+        return remembered
 
 
 def _predictions(est, X, kind):

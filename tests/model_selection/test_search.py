@@ -94,6 +94,41 @@ def test_scores_and_predictions_equal_grid_search_and_cross_val_predict():
     assert board["mean_score"].iloc[0] == pytest.approx(search.best_score_)
 
 
+#: The rows of each ``predict`` call of the counting estimators below (the search runs in this process).
+PREDICTED = []
+
+
+class CountingRidge(Ridge):
+    def predict(self, X):
+        PREDICTED.append(len(X))
+        return super().predict(X)
+
+
+class CountingLinearSVC(LinearSVC):
+    def predict(self, X):
+        PREDICTED.append(len(X))
+        return super().predict(X)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "scoring", "target"),
+    [(CountingRidge(), "r2", "values"), (CountingLinearSVC(), "accuracy", "labels")],
+    ids=["regressor", "classifier-without-probabilities"],
+)
+def test_each_fold_predicts_once_for_its_score_and_its_stored_predictions(estimator, scoring, target):
+    X, labels = three_views(n=120)
+    y = X["a__0"].to_numpy() if target == "values" else labels
+    cv = KFold(3, shuffle=True, random_state=0)
+    PREDICTED.clear()
+    search = StrategySearchCV([("m", estimator, {})], scoring=scoring, cv=cv, drop=False, ensemble=False,
+                              estimate="none", refit=False).fit(X, y)  # fmt: skip
+    assert PREDICTED == [40, 40, 40]  # one call per fold: the scorer's, and the stored predictions
+    reference = GridSearchCV(estimator, {}, scoring=scoring, cv=cv).fit(X, y)
+    np.testing.assert_array_equal(
+        split_scores(search.cv_results_, [0]), split_scores(reference.cv_results_, [0])
+    )
+
+
 def test_deep_candidates_match_grid_search_within_tolerance():
     X, y = three_views(n=150)
     net = FusionClassifier(hidden=8, embed_dim=4, max_epochs=5, batch_size=64, random_state=0)
