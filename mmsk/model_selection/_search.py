@@ -186,6 +186,8 @@ class _Remembered:
         return self._estimator.__sklearn_tags__()
 
     def __getattr__(self, name):
+        if name in ("_estimator", "_X", "_outputs"):  # a copy made without __init__: no recursion
+            raise AttributeError(name)
         method = getattr(self._estimator, name)
         if name not in self._METHODS:
             return method
